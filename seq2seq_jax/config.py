@@ -1,0 +1,59 @@
+"""Configuration: one frozen dataclass per concern, the reference's defaults, a comment per field."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The GRU seq2seq (Su & Shlizerman 2020; reference: shlizee/interpretseq2seq ``AGED.py``)."""
+
+    dim: int = 62  # frame size after normalization (62 of 96 subject-86 channels survive std >= 1e-4)
+    hidden: int = 1024  # GRU hidden size (paper: 1024)
+    source: int = 50  # encoder frames (50 for subject 86, 25 for case i)
+    target: int = 25  # decoder frames predicted
+    tied: bool = True  # one GRU cell shared by encoder and decoder (the reference); False: two cells
+    residual: bool = False  # readout predicts the change from the previous frame (off in the reference)
+    teacher_forcing: bool = False  # decoder reads true frames instead of its own predictions (off in the reference)
+    dtype: str = "float32"  # matrix-product input dtype: "float32" or "bfloat16" (state and accumulation stay fp32)
+    adversarial: str = "none"  # "none"; "joint": the reference's 0.6*(MSE + fidelity) + continuity, one optimiser;
+    # "alternating": discriminators and generator updated in turn (a real min-max game)
+
+    def __post_init__(self):
+        if self.adversarial not in ("none", "joint", "alternating"):
+            raise ValueError(f"adversarial must be 'none', 'joint' or 'alternating', got {self.adversarial!r}")
+        if self.dtype not in ("float32", "bfloat16"):
+            raise ValueError(f"dtype must be 'float32' or 'bfloat16', got {self.dtype!r}")
+        for f in ("dim", "hidden", "source", "target"):
+            if getattr(self, f) < 1:
+                raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The optax loop and its checkpoints."""
+
+    lr: float = 1e-4  # Adam learning rate (reference 1e-4)
+    batch: int = 16  # windows per step (reference 16)
+    iterations: int = 10_000  # training steps (reference 10,000)
+    clip: float = 1.0  # gradient clipping at this global norm (reference 1)
+    seed: int = 0  # one seed for parameters and window sampling
+    save_every: int = 500  # checkpoint every N steps (reference 500)
+    keep: int = 12  # checkpoints kept (reference 12)
+    log_every: int = 100  # steps between metric pulls to the host (progress bar, metrics.jsonl)
+    adv_weight: float = 0.6  # weight of (MSE + fidelity) against continuity in the joint objective (reference 0.6)
+
+
+def to_dict(cfg) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls, d: dict[str, Any]):
+    """Builds ``cls`` from a dict, refusing unknown fields (a checkpoint from another version says so)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}")
+    return cls(**d)

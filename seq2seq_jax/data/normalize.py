@@ -1,0 +1,70 @@
+"""Normalization statistics: z-score per dimension, dimensions with std < 1e-4 dropped (the reference).
+
+Fitted once on a sequence, stored with a model (a checkpoint carries ``to_dict()``), and applied or
+inverted anywhere later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from seq2seq_jax.data.sources import DataError
+
+MIN_STD = 1e-4
+
+
+@dataclasses.dataclass(frozen=True)
+class NormStats:
+    """mean_D, std_D over all D input dimensions; ``keep`` the indices of the dimensions used (std >= 1e-4)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    keep: np.ndarray
+
+    @property
+    def dim_in(self) -> int:
+        return len(self.mean)
+
+    @property
+    def dim(self) -> int:
+        """Dimensions after dropping the constant ones (the model's frame size)."""
+        return len(self.keep)
+
+    @classmethod
+    def fit(cls, frames_TxD: np.ndarray, min_std: float = MIN_STD) -> "NormStats":
+        x = np.asarray(frames_TxD, np.float64)
+        if x.ndim != 2 or len(x) < 2:
+            raise DataError(f"normalization needs a (frames, dims) array with at least 2 frames, got shape {x.shape}")
+        if not np.isfinite(x).all():
+            raise DataError("normalization: the sequence contains NaN or inf")
+        mean, std = x.mean(0), x.std(0)
+        keep = np.flatnonzero(std >= min_std)
+        if len(keep) == 0:
+            raise DataError("normalization: every dimension is constant (std < 1e-4); nothing to model")
+        std = np.where(std >= min_std, std, 1.0)
+        return cls(mean.astype(np.float32), std.astype(np.float32), keep.astype(np.int32))
+
+    def apply(self, frames_TxD: np.ndarray) -> np.ndarray:
+        """z_TxK: z-scored frames, constant dimensions dropped (K = ``dim``)."""
+        x = np.asarray(frames_TxD, np.float32)
+        if x.ndim != 2 or x.shape[1] != self.dim_in:
+            raise DataError(f"frames of shape {x.shape} do not match normalization statistics fitted on {self.dim_in} dimensions")
+        return ((x - self.mean) / self.std)[:, self.keep]
+
+    def invert(self, z_TxK: np.ndarray) -> np.ndarray:
+        """frames_TxD back from z-scores; the dropped dimensions get their mean."""
+        z = np.asarray(z_TxK, np.float32)
+        if z.shape[-1] != self.dim:
+            raise DataError(f"z-scores with {z.shape[-1]} dimensions do not match the {self.dim} kept dimensions")
+        out = np.broadcast_to(self.mean, z.shape[:-1] + (self.dim_in,)).copy()
+        out[..., self.keep] = z * self.std[self.keep] + self.mean[self.keep]
+        return out
+
+    def to_dict(self) -> dict:
+        return {"mean": np.asarray(self.mean), "std": np.asarray(self.std), "keep": np.asarray(self.keep)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NormStats":
+        return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32), np.asarray(d["keep"], np.int32))

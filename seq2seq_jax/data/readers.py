@@ -1,0 +1,176 @@
+"""File readers: CMU/H3.6M exponential-map text files, subject-86 MATLAB files, Barbic ground-truth files.
+
+Every reader returns plain float32 arrays (frames x values) and raises ``DataError`` with the file name and
+the line or field when the content is not what it should be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from seq2seq_jax.data.sources import DataError
+
+CMU_VALUES = 117  # root position (3) + 38 joints x 3 exponential-map values
+H36M_VALUES = 99  # root position (3) + 32 joints x 3
+SUBJECT86_VALUES = 96
+SUBJECT86_FPS = 120.0
+CMU_FPS = 120.0
+
+
+def _check_finite(x: np.ndarray, path, what="value") -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DataError(f"{path}: line {r + 1}, column {c + 1}: non-finite {what} {x[r, c]!r} (NaN or inf); fix or remove that frame")
+
+
+def read_expmap_txt(path: str | os.PathLike, n_values: int | None = CMU_VALUES, every: int = 1) -> np.ndarray:
+    """Reads a comma-separated exponential-map file: one frame per line.
+
+    Args:
+      path: the text file.
+      n_values: values per line the file must have (117 for CMU, 99 for H3.6M); None accepts any, as
+        long as every line has the same count.
+      every: keep every ``every``-th frame (the reference takes every second frame of H3.6M files).
+
+    Returns:
+      frames_TxD, float32.
+    """
+    path = Path(path)
+    try:  # fast path; the line-by-line pass below only runs to diagnose a bad file
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file is reported below
+            x = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        if x.size and (n_values is None or x.shape[1] == n_values) and np.isfinite(x).all():
+            return x[::every].astype(np.float32)
+    except ValueError:
+        pass
+    rows = []
+    width = n_values
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            cells = line.split(",")
+            if cells[-1] == "":  # a trailing comma
+                cells = cells[:-1]
+            if width is None:
+                width = len(cells)
+            if len(cells) != width:
+                raise DataError(
+                    f"{path}: line {lineno} has {len(cells)} values, expected {width}"
+                    + (" (the file may be truncated)" if len(cells) < width else "")
+                )
+            try:
+                rows.append([float(c) for c in cells])
+            except ValueError:
+                bad = next(c for c in cells if not _is_float(c))
+                raise DataError(f"{path}: line {lineno}: {bad!r} is not a number") from None
+    if not rows:
+        raise DataError(f"{path}: no frames (the file is empty)")
+    x = np.asarray(rows, dtype=np.float64)
+    _check_finite(x, path)
+    return x[::every].astype(np.float32)
+
+
+def read_h36m_txt(path: str | os.PathLike) -> np.ndarray:
+    """An H3.6M exponential-map file (99 values a line), every second frame (50 -> 25 fps), as the reference."""
+    return read_expmap_txt(path, n_values=H36M_VALUES, every=2)
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def read_mat(path: str | os.PathLike, key: str) -> np.ndarray:
+    """One 2-D numeric array ``key`` from a MATLAB v5 file, float32, checked finite."""
+    import scipy.io
+
+    path = Path(path)
+    try:
+        m = scipy.io.loadmat(path)
+    except Exception as err:  # scipy raises several types for bad files
+        raise DataError(f"{path}: not a readable MATLAB v5 file ({err})") from None
+    if key not in m:
+        keys = sorted(k for k in m if not k.startswith("__"))
+        raise DataError(f"{path}: no array {key!r} in the file (it has {keys}); pass the right name")
+    x = np.asarray(m[key])
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
+        raise DataError(f"{path}: {key!r} has shape {x.shape} and dtype {x.dtype}, expected a 2-D numeric array (frames, channels)")
+    x = x.astype(np.float64)
+    _check_finite(x, path)
+    return x.astype(np.float32)
+
+
+def read_subject86_mat(path: str | os.PathLike) -> np.ndarray:
+    """A subject-86 trial: array ``expmapchannels`` of shape (frames, 96), 120 fps."""
+    x = read_mat(path, "expmapchannels")
+    if x.shape[1] != SUBJECT86_VALUES:
+        raise DataError(f"{path}: 'expmapchannels' has {x.shape[1]} columns, expected {SUBJECT86_VALUES}")
+    return x
+
+
+@dataclasses.dataclass(frozen=True)
+class GTSegment:
+    """One segment of a Barbic et al. ground-truth file.
+
+    ``earliest``, ``best``, ``latest`` are the frames of the transition that ends the segment (None for the
+    last segment, which ends at ``best`` = the end frame given in the file).
+    """
+
+    index: int
+    name: str
+    earliest: int | None
+    best: int
+    latest: int | None
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """The tolerance window [min, max] of the three transition frames (they are not always ordered)."""
+        vals = [v for v in (self.earliest, self.best, self.latest) if v is not None]
+        return min(vals), max(vals)
+
+
+def read_ground_truth(path: str | os.PathLike) -> list[GTSegment]:
+    """A Barbic et al. segmentation file (``key.txt`` explains the format).
+
+    Returns the segments in order; the last one carries the end frame in ``best``.
+    """
+    path = Path(path)
+    lines = [(i, ln.strip()) for i, ln in enumerate(Path(path).read_text().splitlines(), 1) if ln.strip()]
+    if not lines:
+        raise DataError(f"{path}: empty ground-truth file")
+    try:
+        n = int(lines[0][1])
+    except ValueError:
+        raise DataError(f"{path}: line {lines[0][0]}: expected the number of segments, got {lines[0][1]!r}") from None
+    if len(lines) < 1 + 2 * n:
+        raise DataError(f"{path}: {n} segments announced but only {(len(lines) - 1) // 2} entries found (truncated?)")
+    segs = []
+    for s in range(n):
+        (ln1, head), (ln2, nums) = lines[1 + 2 * s], lines[2 + 2 * s]
+        parts = head.split(None, 1)
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise DataError(f"{path}: line {ln1}: expected '<index> <name>', got {head!r}")
+        try:
+            vals = [int(v) for v in nums.split()]
+        except ValueError:
+            raise DataError(f"{path}: line {ln2}: expected frame numbers, got {nums!r}") from None
+        last = s == n - 1
+        if last and len(vals) == 1:
+            segs.append(GTSegment(int(parts[0]), parts[1].strip(), None, vals[0], None))
+        elif len(vals) == 3:
+            segs.append(GTSegment(int(parts[0]), parts[1].strip(), vals[0], vals[1], vals[2]))
+        else:
+            raise DataError(f"{path}: line {ln2}: expected {'1 or 3' if last else 3} frame numbers, got {nums!r}")
+    return segs

@@ -1,0 +1,317 @@
+"""Training: the train state, the jitted step, and the loop with progress, metrics log and checkpoints.
+
+The train state is a plain pytree ``{"params", "opt_state", "step", "rng", "bad_step"}``. Windows are
+sampled *inside* the jitted step from the sequences kept on the device (``WindowSampler``), with the key in
+the state: no host transfer per step, and a resumed run draws exactly the windows the uninterrupted run
+would have drawn. A non-finite loss leaves the parameters unchanged and records its step in ``bad_step``;
+the loop checks it whenever it pulls metrics and stops with ``NonFiniteLossError`` naming that step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from seq2seq_jax import adversarial, checkpoint, model
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.data import windows
+from seq2seq_jax.data.normalize import NormStats
+from seq2seq_jax.data.sources import DataError
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or inf; the message names the step and what to try."""
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class WindowSampler:
+    """Random training windows drawn on the device.
+
+    Attributes:
+      data_NxD: all sequences concatenated (N frames).
+      starts: start frame (in ``data``) of every window that lies inside one sequence.
+      probs: probability of each start: every sequence equally likely, then every start in it (the
+        reference's ``mini_batch``), or every start equally likely (``weighting="frame"``).
+      window: frames per window (S + T), static.
+    """
+
+    data_NxD: jax.Array
+    starts: jax.Array
+    probs: jax.Array
+    window: int = dataclasses.field(metadata=dict(static=True))
+
+    @classmethod
+    def from_sequences(cls, seqs, source: int, target: int, weighting: str = "sequence") -> "WindowSampler":
+        if isinstance(seqs, np.ndarray):
+            seqs = [seqs]
+        W = source + target
+        starts, probs, offset = [], [], 0
+        usable = [s for s in seqs if len(s) >= W]
+        if not usable:
+            raise DataError(
+                f"no training sequence has the {W} frames one window needs (lengths {[len(s) for s in seqs]}); "
+                "use longer sequences or shorter --source_seq_len/--target_seq_len"
+            )
+        for s in seqs:
+            s_starts = windows.sliding_starts(len(s), source, target, 1)
+            if len(s_starts):
+                starts.append(offset + s_starts)
+                w = 1.0 / (len(usable) * len(s_starts)) if weighting == "sequence" else 1.0
+                probs.append(np.full(len(s_starts), w))
+            offset += len(s)
+        p = np.concatenate(probs)
+        return cls(
+            data_NxD=jnp.asarray(np.concatenate(seqs).astype(np.float32)),
+            starts=jnp.asarray(np.concatenate(starts).astype(np.int32)),
+            probs=jnp.asarray(p / p.sum(), jnp.float32),
+            window=W,
+        )
+
+    def sample(self, key, batch: int):
+        """win_BxWxD."""
+        s = jax.random.choice(key, self.starts, (batch,), p=self.probs)
+        return jax.vmap(lambda t: jax.lax.dynamic_slice_in_dim(self.data_NxD, t, self.window))(s)
+
+
+def make_optimizer(tcfg: TrainConfig) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(tcfg.clip), optax.adam(tcfg.lr))
+
+
+def _gen(params):
+    return {k: v for k, v in params.items() if k != "disc"}
+
+
+def init_state(mcfg: ModelConfig, tcfg: TrainConfig) -> dict:
+    k_params, k_disc, k_data = jax.random.split(jax.random.PRNGKey(tcfg.seed), 3)
+    params = model.init_params(k_params, mcfg)
+    tx = make_optimizer(tcfg)
+    if mcfg.adversarial != "none":
+        params["disc"] = adversarial.init_discriminators(k_disc, mcfg)
+    if mcfg.adversarial == "alternating":
+        opt_state = {"gen": tx.init(_gen(params)), "disc": tx.init(params["disc"])}
+    else:
+        opt_state = tx.init(params)
+    return {
+        "params": params,
+        "opt_state": opt_state,
+        "step": jnp.zeros((), jnp.int32),
+        "rng": k_data,
+        "bad_step": jnp.full((), -1, jnp.int32),
+    }
+
+
+def loss_fn(params, mcfg: ModelConfig, tcfg: TrainConfig, win_BxWxD):
+    """(objective, metrics) of one batch of windows; the objective adds the joint adversarial terms."""
+    enc, dec, tgt = windows.split(win_BxWxD, mcfg.source)
+    out = model.forward(params, mcfg, enc, dec)
+    mse = model.mse(out["pred"], tgt)
+    aux = {"mse": mse}
+    if mcfg.adversarial == "joint":
+        f, c = adversarial.discriminator_losses(params["disc"], enc, tgt, out["pred"], mcfg.dtype)
+        aux.update(fidelity=f, continuity=c)
+        return tcfg.adv_weight * (mse + f) + c, aux
+    return mse, aux
+
+
+def _alternating_update(state, mcfg, tcfg, tx, win):
+    enc, dec, tgt = windows.split(win, mcfg.source)
+    params = state["params"]
+    gen = _gen(params)
+    pred = jax.lax.stop_gradient(model.forward(gen, mcfg, enc, dec)["pred"])
+
+    def d_loss(disc):
+        f, c = adversarial.discriminator_losses(disc, enc, tgt, pred, mcfg.dtype)
+        return f + c, (f, c)
+
+    (dl, (f, c)), dg = jax.value_and_grad(d_loss, has_aux=True)(params["disc"])
+    du, d_opt = tx.update(dg, state["opt_state"]["disc"], params["disc"])
+    disc = optax.apply_updates(params["disc"], du)
+
+    def g_loss(g):
+        out = model.forward(g, mcfg, enc, dec)
+        mse = model.mse(out["pred"], tgt)
+        gf, gc = adversarial.generator_losses(disc, enc, out["pred"], mcfg.dtype)
+        return tcfg.adv_weight * (mse + gf) + gc, mse
+
+    (gl, mse), gg = jax.value_and_grad(g_loss, has_aux=True)(gen)
+    gu, g_opt = tx.update(gg, state["opt_state"]["gen"], gen)
+    new_params = {**optax.apply_updates(gen, gu), "disc": disc}
+    metrics = {"loss": gl, "mse": mse, "disc_loss": dl, "fidelity": f, "continuity": c, "grad_norm": optax.tree.norm(gg)}
+    return new_params, {"gen": g_opt, "disc": d_opt}, metrics
+
+
+def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
+    """``step(state, sampler) -> (state, metrics)``, jitted, the state donated."""
+    tx = make_optimizer(tcfg)
+
+    def step(state, sampler: WindowSampler):
+        rng, k = jax.random.split(state["rng"])
+        win = sampler.sample(k, tcfg.batch)
+        if mcfg.adversarial == "alternating":
+            new_params, new_opt, metrics = _alternating_update(state, mcfg, tcfg, tx, win)
+        else:
+            (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"], mcfg, tcfg, win)
+            updates, new_opt = tx.update(grads, state["opt_state"], state["params"])
+            new_params = optax.apply_updates(state["params"], updates)
+            metrics = {"loss": loss, **aux, "grad_norm": optax.tree.norm(grads)}
+        finite = jnp.isfinite(metrics["loss"])
+        keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(finite, n, o), new, old)  # noqa: E731
+        n = state["step"] + 1
+        new_state = {
+            "params": keep(new_params, state["params"]),
+            "opt_state": keep(new_opt, state["opt_state"]),
+            "step": n,
+            "rng": rng,
+            "bad_step": jnp.where((state["bad_step"] < 0) & ~finite, n, state["bad_step"]),
+        }
+        return new_state, metrics
+
+    return jax.jit(step, donate_argnums=0)
+
+
+@dataclasses.dataclass
+class TrainResult:
+    state: dict
+    meta: checkpoint.Meta
+    step: int
+    interrupted: bool  # stopped by SIGINT/SIGTERM after saving
+    history: list[dict]  # the metrics pulled at logging steps in this run
+
+
+class _StopFlag:
+    """Turns SIGINT/SIGTERM into a flag the loop polls, so that it can save before exiting."""
+
+    def __init__(self):
+        self.signum = None
+        self._old = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def train(
+    mcfg: ModelConfig,
+    tcfg: TrainConfig,
+    seqs,
+    norm: NormStats,
+    workdir,
+    data_info: dict,
+    load_step: int | None = None,
+    progress: bool = True,
+    on_log: Callable[[int, dict], dict] | None = None,
+    weighting: str = "sequence",
+) -> TrainResult:
+    """Trains (or resumes) a model on normalized sequences, checkpointing into ``workdir``.
+
+    Args:
+      seqs: one z-scored sequence (frames x dim) or a list of them; windows never cross two sequences.
+      norm: the normalization statistics, stored with the checkpoint.
+      workdir: the run folder: ``checkpoints/`` and ``metrics.jsonl`` go there.
+      data_info: what the model is trained on (stored; resuming on other data is refused).
+      load_step: resume from this saved step instead of the latest.
+      on_log: called at logging steps with (step, state); returns extra metrics to log.
+
+    Returns:
+      TrainResult. Training to ``tcfg.iterations`` again after it finished only restores.
+    """
+    workdir = Path(workdir).expanduser().resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    meta = checkpoint.Meta(mcfg, tcfg, norm, data_info)
+    seq_list = [seqs] if isinstance(seqs, np.ndarray) else list(seqs)
+    for i, s in enumerate(seq_list):
+        if s.ndim != 2 or s.shape[1] != mcfg.dim:
+            raise DataError(f"training sequence {i} has shape {s.shape}, the model expects (frames, {mcfg.dim})")
+        if not np.isfinite(s).all():
+            raise DataError(f"training sequence {i} contains NaN or inf at frame {int(np.argwhere(~np.isfinite(s))[0, 0])}")
+    sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
+    state = init_state(mcfg, tcfg)
+    history: list[dict] = []
+    with checkpoint.manager(workdir, tcfg) as mngr:
+        if mngr.all_steps():
+            _, saved = checkpoint.read_meta(mngr, load_step)
+            checkpoint.check_compatible(saved, mcfg, data_info, mngr.directory)
+            step0, state, _ = checkpoint.restore(mngr, state, load_step)
+        elif load_step is not None:
+            raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
+        else:
+            step0 = 0
+        step0 = int(state["step"])
+        if step0 >= tcfg.iterations:
+            return TrainResult(state, meta, step0, False, history)
+        train_step = make_train_step(mcfg, tcfg)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=tcfg.iterations, initial=step0, unit="step", dynamic_ncols=True)
+        t_last, s_last = time.perf_counter(), step0
+        interrupted = False
+        with _StopFlag() as stop, open(workdir / "metrics.jsonl", "a") as log:
+            step = step0
+            while step < tcfg.iterations:
+                state, metrics = train_step(state, sampler)
+                step += 1
+                if bar is not None:
+                    bar.update(1)
+                last = step == tcfg.iterations
+                save = last or stop.signum is not None or step % tcfg.save_every == 0
+                if save or step % tcfg.log_every == 0:
+                    bad = int(state["bad_step"])  # the only host synchronisation in the loop
+                    if bad >= 0:
+                        raise NonFiniteLossError(
+                            f"the loss became non-finite at step {bad}; stopped without saving (the checkpoints "
+                            f"in {mngr.directory} are kept); lower the learning rate or check the data for outliers"
+                        )
+                if step % tcfg.log_every == 0 or last or stop.signum is not None:
+                    now = time.perf_counter()
+                    row = {"step": step, **{k: float(v) for k, v in metrics.items()},
+                           "steps_per_s": (step - s_last) / max(now - t_last, 1e-9), "time": time.time()}
+                    t_last, s_last = now, step
+                    if on_log is not None:
+                        row.update(on_log(step, state))
+                    history.append(row)
+                    log.write(json.dumps(row) + "\n")
+                    log.flush()
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{row['loss']:.4f}")
+                if save:
+                    checkpoint.save(mngr, step, state, meta, force=True)
+                if stop.signum is not None:
+                    interrupted = True
+                    break
+            mngr.wait_until_finished()
+        if bar is not None:
+            bar.close()
+        if interrupted:
+            print(f"\nstopped by signal {stop.signum}: saved step {step} in {mngr.directory}; run the same command to resume")
+    return TrainResult(state, meta, step, interrupted, history)
+
+
+def load(workdir, step: int | None = None):
+    """(params, meta, step) of a trained model in ``workdir`` (the latest step unless ``step``)."""
+    with checkpoint.manager(workdir) as mngr:
+        s, meta = checkpoint.read_meta(mngr, step)
+        target = init_state(meta.model, meta.train)
+        s, state, meta = checkpoint.restore(mngr, target, s)
+    return state["params"], meta, s

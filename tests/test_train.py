@@ -1,0 +1,129 @@
+import json
+import os
+import signal
+
+import jax
+import numpy as np
+import pytest
+
+from seq2seq_jax import checkpoint, train
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.data import subject86
+from seq2seq_jax.data.normalize import NormStats
+from seq2seq_jax.data.sources import DataError
+
+MC = ModelConfig(dim=4, hidden=8, source=6, target=4)
+
+
+def _seq(n=200, seed=0):
+    t = np.arange(n)[:, None]
+    rng = np.random.default_rng(seed)
+    x = np.sin(t * np.array([[0.1, 0.2, 0.05, 0.3]]) + rng.normal(size=(1, 4)))
+    norm = NormStats.fit(x)
+    return norm.apply(x), norm
+
+
+def _tc(**kw):
+    return TrainConfig(**{"lr": 1e-2, "batch": 4, "iterations": 20, "save_every": 5, "log_every": 5, **kw})
+
+
+def _leaves_equal(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_resume_gives_identical_parameters(tmp_path):
+    z, norm = _seq()
+    straight = train.train(MC, _tc(), z, norm, tmp_path / "a", {"name": "toy"}, progress=False)
+    first = train.train(MC, _tc(iterations=10), z, norm, tmp_path / "b", {"name": "toy"}, progress=False)
+    assert first.step == 10
+    resumed = train.train(MC, _tc(), z, norm, tmp_path / "b", {"name": "toy"}, progress=False)
+    assert resumed.step == 20 and [h["step"] for h in resumed.history] == [15, 20]
+    assert _leaves_equal(straight.state["params"], resumed.state["params"])
+    # The loaded checkpoint is what training ended with, with its config and normalization.
+    params, meta, step = train.load(tmp_path / "b")
+    assert step == 20 and meta.model == MC and meta.data == {"name": "toy"}
+    assert _leaves_equal(params, resumed.state["params"])
+    np.testing.assert_array_equal(meta.norm.mean, norm.mean)
+    rows = [json.loads(line) for line in open(tmp_path / "b" / "metrics.jsonl")]
+    assert [r["step"] for r in rows] == [5, 10, 15, 20] and all(np.isfinite(r["loss"]) for r in rows)
+
+
+def test_load_step_and_keep(tmp_path):
+    z, norm = _seq()
+    train.train(MC, _tc(keep=2), z, norm, tmp_path, {"name": "toy"}, progress=False)
+    with checkpoint.manager(tmp_path) as m:
+        assert sorted(m.all_steps()) == [15, 20]
+    _, _, step = train.load(tmp_path, 15)
+    assert step == 15
+    with pytest.raises(checkpoint.CheckpointError, match=r"no checkpoint at step 7 .*saved steps: \[15, 20\]"):
+        train.load(tmp_path, 7)
+    with pytest.raises(checkpoint.CheckpointError, match="no checkpoint in"):
+        train.load(tmp_path / "nothing")
+
+
+def test_mismatched_checkpoint_is_refused_and_kept(tmp_path):
+    z, norm = _seq()
+    train.train(MC, _tc(iterations=5), z, norm, tmp_path, {"name": "toy"}, progress=False)
+    big = ModelConfig(dim=4, hidden=16, source=6, target=4)
+    with pytest.raises(checkpoint.CheckpointError, match="hidden: checkpoint 8 vs requested 16"):
+        train.train(big, _tc(), z, norm, tmp_path, {"name": "toy"}, progress=False)
+    with pytest.raises(checkpoint.CheckpointError, match="trained on {'name': 'toy'}, not on {'name': 'other'}"):
+        train.train(MC, _tc(), z, norm, tmp_path, {"name": "other"}, progress=False)
+    assert train.load(tmp_path)[2] == 5  # nothing saved was lost
+
+
+def test_non_finite_loss_names_the_step_and_keeps_checkpoints(tmp_path):
+    z, norm = _seq()
+    with pytest.raises(train.NonFiniteLossError, match="non-finite at step 2;.*kept"):
+        train.train(MC, _tc(lr=1e30, save_every=1, log_every=1), z, norm, tmp_path, {"name": "toy"}, progress=False)
+    assert train.load(tmp_path)[2] == 1
+
+
+def test_bad_training_data(tmp_path):
+    z, norm = _seq()
+    z = z.copy()
+    z[17, 2] = np.nan
+    with pytest.raises(DataError, match="NaN or inf at frame 17"):
+        train.train(MC, _tc(), z, norm, tmp_path, {}, progress=False)
+    with pytest.raises(DataError, match="fewer than|needs"):
+        train.train(MC, _tc(), z[:5], norm, tmp_path, {}, progress=False)
+    with pytest.raises(DataError, match=r"shape \(200, 3\), the model expects \(frames, 4\)"):
+        train.train(MC, _tc(), np.zeros((200, 3), np.float32), norm, tmp_path, {}, progress=False)
+
+
+def test_signal_saves_then_resume_matches(tmp_path):
+    z, norm = _seq()
+
+    def interrupt(step, state):
+        if step == 10:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return {}
+
+    r = train.train(MC, _tc(), z, norm, tmp_path / "a", {"name": "toy"}, progress=False, on_log=interrupt)
+    assert r.interrupted and r.step == 10
+    assert train.load(tmp_path / "a")[2] == 10
+    resumed = train.train(MC, _tc(), z, norm, tmp_path / "a", {"name": "toy"}, progress=False)
+    straight = train.train(MC, _tc(), z, norm, tmp_path / "b", {"name": "toy"}, progress=False)
+    assert _leaves_equal(straight.state["params"], resumed.state["params"])
+
+
+@pytest.mark.parametrize("mode", ["joint", "alternating"])
+def test_adversarial_modes_train(tmp_path, mode):
+    z, norm = _seq()
+    mc = ModelConfig(dim=4, hidden=8, source=6, target=4, adversarial=mode)
+    r = train.train(mc, _tc(iterations=10), z, norm, tmp_path, {"name": "toy"}, progress=False)
+    row = r.history[-1]
+    assert np.isfinite(row["loss"]) and row["fidelity"] > 0 and row["continuity"] > 0
+    assert "disc" in r.state["params"]
+    params, meta, _ = train.load(tmp_path)
+    assert meta.model.adversarial == mode and "disc" in params
+
+
+def test_loss_drops_on_real_data(tmp_path, data):
+    t = subject86.load_trial("09", **data)
+    norm = NormStats.fit(t.frames)
+    mc = ModelConfig(dim=norm.dim, hidden=32, source=25, target=10)
+    r = train.train(mc, _tc(lr=3e-3, batch=16, iterations=150, log_every=10, save_every=150), norm.apply(t.frames), norm,
+                    tmp_path, {"trial": "09"}, progress=False)
+    first, last = r.history[0]["mse"], np.mean([h["mse"] for h in r.history[-3:]])
+    assert last < 0.7 * first, (first, last)

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from seq2seq_jax.data import cmu, windows
+from seq2seq_jax.data.sources import DataError
+
+
+def test_window_layout():
+    z = np.arange(20, dtype=np.float32)[:, None]
+    win, starts = windows.sliding_windows(z, 4, 3, stride=3)
+    np.testing.assert_array_equal(starts, [0, 3, 6, 9, 12])
+    enc, dec, tgt = windows.split(win, 4)
+    np.testing.assert_array_equal(enc[1, :, 0], [3, 4, 5, 6])
+    np.testing.assert_array_equal(dec[1, :, 0], [6, 7, 8])
+    np.testing.assert_array_equal(tgt[1, :, 0], [7, 8, 9])
+
+
+def test_random_windows_are_reproducible_and_inside():
+    seqs = [np.arange(30, dtype=np.float32)[:, None], 100 + np.arange(8, dtype=np.float32)[:, None]]
+    a = windows.random_windows(seqs, 5, 3, 64, np.random.default_rng(1))
+    b = windows.random_windows(seqs, 5, 3, 64, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert np.all(np.diff(a[..., 0], axis=1) == 1)  # contiguous frames of one sequence
+    first = a[:, 0, 0]
+    assert set(first[first < 100].astype(int)) <= set(range(23))  # 30 frames hold starts 0..22
+    assert set(first[first >= 100].astype(int)) == {100}  # the 8-frame sequence holds exactly one window
+
+
+def test_too_short_sequence():
+    with pytest.raises(DataError, match="10 frames, fewer than one window of 50 \\+ 25 = 75"):
+        windows.sliding_windows(np.zeros((10, 3)), 50, 25)
+    with pytest.raises(DataError, match="no sequence has the 75 frames"):
+        windows.random_windows(np.zeros((10, 3)), 50, 25, 4, np.random.default_rng(0))
+
+
+def test_case_i_sequence(data):
+    s = cmu.make_sequence(seed=3, num_actions=3, total_num_actions=5, **data)
+    again = cmu.make_sequence(seed=3, num_actions=3, total_num_actions=5, **data)
+    assert s.clips == again.clips and len(s.clips) == 5 and len(set(s.actions)) == 3
+    assert [c[0] for c in s.clips[:3]] == list(s.actions)
+    assert s.frames.shape[1] == 117 and len(s.labels) == len(s.frames)
+    for a, _, lo, hi in s.clips:  # labels are per action, so a repeated action keeps its label
+        assert (s.labels[lo:hi] == s.actions.index(a)).all()
+    assert s.boundaries == [c[2] for c in s.clips[1:]]
+
+
+def test_case_i_by_name_and_errors(data):
+    s = cmu.make_sequence(actions=["walking", "running"], **data)
+    assert s.actions == ("walking", "running") and len(s.clips) == 2
+    with pytest.raises(DataError, match="unknown action 'dancing'"):
+        cmu.make_sequence(actions=["dancing"], **data)
+    if data["mirror"] is not None:
+        with pytest.raises(DataError, match="'washwindow' has no recording available in train/.*available: walking"):
+            cmu.make_sequence(actions=["washwindow"], **data)
+        t = cmu.make_sequence(actions=["washwindow"], split="test", **data)
+        assert t.clips[0][1] == "cmu_mocap/test/washwindow/washwindow_1.txt"
