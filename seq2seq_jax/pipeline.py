@@ -1,0 +1,90 @@
+"""The whole method on one sequence: normalize, train (or restore), embed, segment, score, plot.
+
+The experiment scripts are thin wrappers around these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seq2seq_jax import embed, metrics, plots, segment, train
+from seq2seq_jax.checkpoint import CheckpointError
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.data.normalize import NormStats
+from seq2seq_jax.data.subject86 import Trial
+
+ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
+
+
+def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, data_info: dict, restore: bool = False,
+                   load_step: int | None = None, progress: bool = True):
+    """(params, meta, z_TxK, seconds): a model for this sequence, trained into ``workdir`` or restored from it.
+
+    With ``restore`` nothing is trained: the checkpoint in ``workdir`` must exist and have been trained on
+    ``data_info``; its own config and normalization statistics are used.
+    """
+    t0 = time.perf_counter()
+    if restore:
+        params, meta, _ = train.load(workdir, load_step)
+        if meta.data != data_info:
+            raise CheckpointError(f"the checkpoint in {workdir} was trained on {meta.data}, not on {data_info}")
+        return params, meta, meta.norm.apply(frames_TxD), time.perf_counter() - t0
+    norm = NormStats.fit(frames_TxD)
+    mcfg = ModelConfig(**{**mcfg.__dict__, "dim": norm.dim})
+    z = norm.apply(frames_TxD)
+    r = train.train(mcfg, tcfg, z, norm, workdir, data_info, load_step=load_step, progress=progress)
+    if r.interrupted:
+        raise KeyboardInterrupt(f"training stopped at step {r.step}; the checkpoint is saved in {workdir}")
+    return r.state["params"], r.meta, z, time.perf_counter() - t0
+
+
+def analyse_subject86(trial: Trial, params, meta, seg_cfg: segment.SegmentConfig = segment.SegmentConfig(),
+                      out_dir=None, oracle: bool = True) -> dict:
+    """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts).
+
+    Returns a JSON-able dict with the metrics, timings and the output files.
+    """
+    z = meta.norm.apply(trial.frames)
+    t0 = time.perf_counter()
+    emb = embed.collect(params, meta.model, z)
+    t_embed = time.perf_counter() - t0
+    pred = segment.segment_embedding(emb.states, trial.k, trial.fps, seg_cfg)
+    t_seg = time.perf_counter() - t0 - t_embed
+    res = {
+        "trial": trial.trial,
+        "k": trial.k,
+        "frames": len(z),
+        "ours": metrics.all_metrics(trial.labels, pred, trial.windows),
+        "seconds_embed": t_embed,
+        "seconds_segment": t_seg,
+    }
+    oracle_pred = None
+    if oracle:
+        oracle_pred = segment.reference_oracle(params, meta.model, z, trial.segments(), trial.k)
+        res["oracle"] = {**metrics.all_metrics(trial.labels, oracle_pred, trial.windows), "note": ORACLE_NOTE}
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        name = f"trial_{trial.trial}"
+        files = [plots.segmentation_bars(out / f"{name}_segmentation.png", trial.labels, pred, trial.fps,
+                                         f"subject 86 trial {trial.trial}: ours (only k = {trial.k} given)", trial.class_names)]
+        if oracle_pred is not None:
+            files.append(plots.segmentation_bars(out / f"{name}_segmentation_oracle.png", trial.labels, oracle_pred, trial.fps,
+                                                 f"trial {trial.trial}: reference protocol ({ORACLE_NOTE})", trial.class_names))
+        p3, _ = embed.pca(emb.states[::4], 3)
+        files.append(plots.embedding_3d(out / f"{name}_pca.png", p3, trial.labels[::4], pred[::4], f"trial {trial.trial}: decoder states, PCA"))
+        np.savez_compressed(out / f"{name}_labels.npz", true=trial.labels, ours=pred,
+                            **({"oracle": oracle_pred} if oracle_pred is not None else {}))
+        res["files"] = [str(f) for f in files]
+    return res
+
+
+def write_json(path, obj) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1, default=float))
+    return path

@@ -1,0 +1,210 @@
+"""Segmentation protocols: ours (honest, only k is given) and the reference's two, named as such.
+
+Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA,
+sub-sampled to about 30 frames per second, cut by kernel change-point detection (ruptures ``KernelCPD``, RBF
+kernel, number of change points at the elbow of the cost curve), and the segments' mean embeddings are
+clustered into k classes (Ward agglomerative). Labels therefore form segments, and two segments of the same
+action get the same label. Alternatives kept by flag: "kmeans" (KMeans on frames, then a majority filter of
+``smooth_s`` seconds), "agglomerative" (Ward on frames, then the same filter).
+
+The reference's protocols, reproduced for comparison:
+- ``reference_cut_rule`` (case i): non-overlapping windows; a window whose MSE exceeds a threshold (1.0) is
+  cut at the decoder step of largest error and windowing restarts from the cut; the decoder states are
+  clustered by agglomerative clustering, cosine affinity, single linkage.
+- ``reference_oracle`` (subject 86): windows taken *inside the ground-truth segments*, their decoder states
+  clustered the same way. It uses the ground-truth boundaries; every result from it says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from seq2seq_jax import embed
+from seq2seq_jax.config import ModelConfig
+from seq2seq_jax.data import windows
+
+METHODS = ("cpd", "kmeans", "agglomerative")
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentConfig:
+    """Our segmentation of a per-frame embedding (chosen by measurement; see docs/)."""
+
+    method: str = "cpd"  # "cpd" (change points + segment clustering), "kmeans" or "agglomerative" on frames
+    pca_var: float = 0.95  # PCA keeps this fraction of the variance (or an int: that many components)
+    l2_normalize: bool = False  # L2-normalise each frame's state before PCA
+    target_fps: float = 30.0  # sub-sample to about this rate before change-point detection
+    max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
+    min_seg_s: float = 1.0  # shortest segment, seconds
+    smooth_s: float = 1.0  # majority filter for the frame methods, seconds
+
+
+def _features(x_TxH, cfg: SegmentConfig):
+    x = np.asarray(x_TxH, np.float64)
+    if cfg.l2_normalize:
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    n = cfg.pca_var if cfg.pca_var < 1 else int(cfg.pca_var)
+    n = min(n, x.shape[1], len(x)) if isinstance(n, int) else n
+    f, _ = embed.pca(x, n)
+    return f
+
+
+def elbow(costs) -> int:
+    """Index of the elbow of a decreasing curve: the point farthest below the chord from first to last."""
+    c = np.asarray(costs, np.float64)
+    if len(c) < 3:
+        return len(c) - 1
+    x = np.linspace(0, 1, len(c))
+    y = (c - c.min()) / max(c.max() - c.min(), 1e-12)
+    chord = y[0] + (y[-1] - y[0]) * x
+    return int(np.argmax(chord - y))
+
+
+def change_points(f_NxC, max_bkps: int, min_size: int) -> list[int]:
+    """Change points (sample indices, ascending, the end excluded) by kernel CPD with the elbow rule."""
+    import ruptures as rpt
+
+    n = len(f_NxC)
+    max_bkps = max(0, min(max_bkps, n // max(min_size, 1) - 1))
+    algo = rpt.KernelCPD(kernel="rbf", min_size=max(min_size, 2)).fit(f_NxC)
+    bkps = {0: [n]}
+    costs = [algo.cost.sum_of_costs([n])]
+    for m in range(1, max_bkps + 1):
+        try:
+            b = algo.predict(n_bkps=m)
+        except Exception:  # ruptures refuses when m segments of min_size do not fit
+            break
+        bkps[m] = b
+        costs.append(algo.cost.sum_of_costs(b))
+    m = elbow(costs)
+    return bkps[m][:-1]
+
+
+def labels_from_cuts(n: int, cuts) -> np.ndarray:
+    """Segment index of each of n samples for the given cut positions."""
+    seg = np.zeros(n, np.int64)
+    for c in cuts:
+        seg[int(c) :] += 1
+    return seg
+
+
+def cluster_segments(f_NxC, seg_N, k: int) -> np.ndarray:
+    """Ward clustering of segment means into k classes; returns a class per sample."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    ids = np.unique(seg_N)
+    means = np.stack([f_NxC[seg_N == i].mean(0) for i in ids])
+    if len(ids) <= k:
+        return seg_N.copy()
+    lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(means)
+    return lab[np.searchsorted(ids, seg_N)]
+
+
+def majority_filter(labels, width: int) -> np.ndarray:
+    """Each frame takes the most common label within ``width`` frames centred on it."""
+    labels = np.asarray(labels)
+    if width <= 1:
+        return labels.copy()
+    classes, idx = np.unique(labels, return_inverse=True)
+    one_hot = np.eye(len(classes))[idx]
+    kernel = np.ones(width)
+    counts = np.stack([np.convolve(one_hot[:, c], kernel, mode="same") for c in range(len(classes))], 1)
+    return classes[np.argmax(counts, 1)]
+
+
+def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0) -> np.ndarray:
+    """Our segmentation: a label per frame from a per-frame embedding and the number of classes k."""
+    x = np.asarray(x_TxH)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if cfg.method not in METHODS:
+        raise ValueError(f"unknown segmentation method {cfg.method!r}; choose one of {METHODS}")
+    f = _features(x, cfg)
+    if cfg.method == "cpd":
+        step = max(1, int(round(fps / cfg.target_fps)))
+        fs = f[::step]
+        cuts = change_points(fs, cfg.max_bkps, max(2, int(round(cfg.min_seg_s * fps / step))))
+        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k)
+        return np.repeat(lab, step)[: len(x)]
+    if cfg.method == "kmeans":
+        from sklearn.cluster import KMeans
+
+        lab = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(f)
+    else:
+        from sklearn.cluster import AgglomerativeClustering
+
+        lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(f)
+    return majority_filter(lab, int(round(cfg.smooth_s * fps)))
+
+
+def _single_linkage_cosine(x_NxH, k: int) -> np.ndarray:
+    from sklearn.cluster import AgglomerativeClustering
+
+    return AgglomerativeClustering(n_clusters=min(k, len(x_NxH)), metric="cosine", linkage="single").fit_predict(x_NxH)
+
+
+def _fill(labels_T, covered_T):
+    idx = np.flatnonzero(covered_T)
+    return labels_T[idx[np.clip(np.searchsorted(idx, np.arange(len(labels_T)), side="right") - 1, 0, len(idx) - 1)]] \
+        if len(idx) else labels_T
+
+
+def reference_cut_rule(params, cfg: ModelConfig, z_TxD, k: int, threshold: float = 1.0):
+    """The reference's case-(i) protocol: returns (labels_T, cuts).
+
+    Windows advance by T frames (the reference: by S, the same in case i); a window whose MSE exceeds ``threshold`` is cut at the decoder step of
+    largest mean absolute error, its states after the cut are dropped, and the next window starts at the
+    cut. Frames without a decoder state (the first S, those after a cut and a short tail) take the label of
+    the previous labelled frame (the reference inserts copies of neighbouring labels).
+    """
+    z = np.asarray(z_TxD, np.float32)
+    S, T = cfg.source, cfg.target
+    windows._check(z, S, T)
+    states, frames, cuts, start = [], [], [], 0
+    while start + S + T <= len(z):
+        out = embed.run_windows(params, cfg, z[None, start : start + S + T], chunk=1)
+        keep = np.arange(T)
+        win_start = start
+        if out["sq_err"][0].mean() > threshold:
+            i = int(np.argmax(out["abs_err"][0]))
+            keep = keep[:i]
+            start = win_start + S + i
+            cuts.append(start)
+        else:
+            start = win_start + T  # decoders tile the sequence (the reference advances by S; S = T in case i)
+        states.append(out["states"][0][keep])
+        frames.append(win_start + S + keep)
+    states, frames = np.concatenate(states), np.concatenate(frames)
+    lab = np.zeros(len(z), np.int64)
+    covered = np.zeros(len(z), bool)
+    lab[frames] = _single_linkage_cosine(states, k)
+    covered[frames] = True
+    return _fill(lab, covered), cuts
+
+
+def reference_oracle(params, cfg: ModelConfig, z_TxD, segments, k: int):
+    """The reference's subject-86 protocol (USES THE GROUND-TRUTH BOUNDARIES): returns labels_T.
+
+    Each ground-truth segment (start, end) is windowed separately with stride T, the decoder states of all
+    windows are clustered (cosine, single linkage, k clusters), and frames without a state take the label of
+    the previous labelled frame.
+    """
+    z = np.asarray(z_TxD, np.float32)
+    all_states, all_frames = [], []
+    for a, b in segments:
+        if b - a < cfg.source + cfg.target:
+            continue
+        win, starts = windows.sliding_windows(z[a:b], cfg.source, cfg.target, cfg.target)
+        st = embed.run_windows(params, cfg, win)["states"]
+        all_states.append(st.reshape(-1, st.shape[-1]))
+        all_frames.append((a + starts[:, None] + cfg.source + np.arange(cfg.target)[None]).reshape(-1))
+    states, frames = np.concatenate(all_states), np.concatenate(all_frames)
+    lab = np.zeros(len(z), np.int64)
+    covered = np.zeros(len(z), bool)
+    lab[frames] = _single_linkage_cosine(states, k)
+    covered[frames] = True
+    return _fill(lab, covered)

@@ -1,0 +1,88 @@
+"""Video of a case-(i) segmentation, as the reference's ``generate_video.py``: the skeleton (forward
+kinematics of the 117-value frames), the 3-D PCA trajectory of the embedding, and the predicted and
+ground-truth label bars growing in time. A GIF through Pillow always; an MP4 too when ffmpeg is on the PATH.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from seq2seq_jax import kinematics, plots  # noqa: E402
+
+
+def _render(fig) -> Image.Image:
+    fig.canvas.draw()
+    buf = np.asarray(fig.canvas.buffer_rgba())
+    return Image.fromarray(buf[..., :3].copy())
+
+
+def render_frames(frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0, max_frames: int = 400):
+    """PIL images of the video, sampled at ``video_fps`` (at most ``max_frames`` of them)."""
+    xyz = kinematics.forward_kinematics(frames_TxV)
+    T = len(xyz)
+    step = max(1, int(round(fps / video_fps)), int(np.ceil(T / max_frames)))
+    ct, cp = plots.matched_colors(true, pred)
+    lim = np.abs(xyz - xyz[:, :1]).max() * 1.05
+    fig = plt.figure(figsize=(10, 5.2), dpi=72)
+    ax_s = fig.add_subplot(2, 2, 1, projection="3d")
+    ax_p = fig.add_subplot(2, 2, 2, projection="3d")
+    ax_b = fig.add_subplot(4, 1, 4)
+    lo, hi = pca_Tx3.min(0), pca_Tx3.max(0)
+    images = []
+    for t in range(0, T, step):
+        ax_s.cla()
+        p, r = xyz[t], xyz[t, 0]
+        for c, par in kinematics.bones():  # y is up in the CMU files
+            ax_s.plot([p[c, 0], p[par, 0]], [p[c, 2], p[par, 2]], [p[c, 1], p[par, 1]], color=cp[pred[t]], lw=2)
+        ax_s.set_xlim(r[0] - lim, r[0] + lim)
+        ax_s.set_ylim(r[2] - lim, r[2] + lim)
+        ax_s.set_zlim(r[1] - lim, r[1] + lim)
+        ax_s.set_axis_off()
+        ax_s.set_title(f"frame {t}  ({t / fps:.1f} s)")
+        ax_p.cla()
+        q = pca_Tx3[: t + 1]
+        ax_p.scatter(q[:, 0], q[:, 1], q[:, 2], c=[cp[c] for c in pred[: t + 1]], s=2, depthshade=False)
+        ax_p.set_xlim(lo[0], hi[0])
+        ax_p.set_ylim(lo[1], hi[1])
+        ax_p.set_zlim(lo[2], hi[2])
+        ax_p.set_title("embedding (PCA)")
+        ax_b.cla()
+        for row, lab, col in ((1, pred, cp), (0, true, ct)):
+            for a, e, c in plots._runs(lab[: t + 1]):
+                ax_b.barh(row, e - a, left=a, color=col[c], height=0.8)
+        ax_b.set_xlim(0, T)
+        ax_b.set_yticks([0, 1], ["truth", "prediction"])
+        ax_b.set_xlabel("frame")
+        images.append(_render(fig))
+    plt.close(fig)
+    return images, fps / step
+
+
+def write_video(out_dir, name: str, frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0):
+    """Writes ``name.gif`` (and ``name.mp4`` when ffmpeg exists) into ``out_dir``; returns the paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images, rate = render_frames(frames_TxV, pca_Tx3, np.asarray(true), np.asarray(pred), fps, video_fps)
+    gif = out_dir / f"{name}.gif"
+    images[0].save(gif, save_all=True, append_images=images[1:], duration=int(1000 / rate), loop=0)
+    paths = [gif]
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg:
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, im in enumerate(images):
+                im.save(Path(tmp) / f"{i:05d}.png")
+            mp4 = out_dir / f"{name}.mp4"
+            subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-framerate", f"{rate:g}", "-i", str(Path(tmp) / "%05d.png"),
+                            "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", str(mp4)], check=True)
+            paths.append(mp4)
+    return paths

@@ -1,0 +1,83 @@
+import jax
+import numpy as np
+import pytest
+
+from seq2seq_jax import embed, metrics, model, segment
+from seq2seq_jax.config import ModelConfig
+from seq2seq_jax.data import windows
+
+CFG = ModelConfig(dim=3, hidden=6, source=5, target=4)
+
+
+@pytest.fixture(scope="module")
+def params():
+    return model.init_params(jax.random.PRNGKey(0), CFG)
+
+
+def test_collect_assigns_each_decoder_state_to_its_frame(params):
+    z = np.random.default_rng(0).normal(size=(30, 3)).astype(np.float32)
+    e = embed.collect(params, CFG, z, chunk=2)  # chunks of 2 windows, the last one padded
+    np.testing.assert_array_equal(e.starts, [0, 4, 8, 12, 16, 20])
+    assert e.states.shape == (30, 6) and e.error.shape == (30,)
+    np.testing.assert_array_equal(np.flatnonzero(e.covered), np.arange(5, 29))
+    win, _ = windows.sliding_windows(z, 5, 4)
+    enc, dec, tgt = windows.split(win, 5)
+    out = model.forward(params, CFG, enc, dec)
+    np.testing.assert_allclose(e.states[5 + 4 * 2 + 1], out["dec_states"][2, 1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(e.error[5 + 3], np.mean((out["pred"][0, 3] - tgt[0, 3]) ** 2), rtol=1e-5)
+    # Uncovered frames take the nearest covered frame's values.
+    np.testing.assert_array_equal(e.states[:5], np.repeat(e.states[5:6], 5, 0))
+    np.testing.assert_array_equal(e.states[29], e.states[28])
+
+
+def test_overlapping_windows_average(params):
+    z = np.random.default_rng(1).normal(size=(20, 3)).astype(np.float32)
+    e = embed.collect(params, CFG, z, stride=1)
+    win, _ = windows.sliding_windows(z, 5, 4, 1)
+    enc, dec, _ = windows.split(win, 5)
+    st = np.asarray(model.forward(params, CFG, enc, dec)["dec_states"])
+    # frame 10 is decoded by windows starting at 2 (step 3), 3 (2), 4 (1), 5 (0)
+    want = np.mean([st[2, 3], st[3, 2], st[4, 1], st[5, 0]], axis=0)
+    np.testing.assert_allclose(e.states[10], want, rtol=1e-5, atol=1e-6)
+
+
+def _regimes(seed=0, fps=30.0):
+    rng = np.random.default_rng(seed)
+    lens = [300, 200, 250, 200, 300]
+    cls = [0, 1, 2, 1, 0]
+    centers = rng.normal(scale=3.0, size=(3, 8))
+    x = np.concatenate([centers[c] + rng.normal(size=(n, 8)) for c, n in zip(cls, lens)])
+    return x, np.repeat(cls, lens), np.cumsum(lens)[:-1]
+
+
+def test_cpd_segmentation_recovers_regimes():
+    x, true, cuts = _regimes()
+    lab = segment.segment_embedding(x, 3, fps=30.0)
+    m = metrics.all_metrics(true, lab, metrics.windows_around(cuts, 15))
+    assert m["acc_hungarian"] > 0.97 and m["boundary_f1"] == pytest.approx(1.0)
+    assert m["n_segments"] == 5
+
+
+def test_frame_methods_and_majority_filter():
+    x, true, _ = _regimes(1)
+    for method in ("kmeans", "agglomerative"):
+        lab = segment.segment_embedding(x, 3, 30.0, segment.SegmentConfig(method=method))
+        assert metrics.accuracy_hungarian(true, lab) > 0.95
+    np.testing.assert_array_equal(segment.majority_filter([0, 0, 1, 0, 0, 2, 2, 2], 3), [0, 0, 0, 0, 0, 2, 2, 2])
+    with pytest.raises(ValueError, match="unknown segmentation method"):
+        segment.segment_embedding(x, 3, 30.0, segment.SegmentConfig(method="hmm"))
+
+
+def test_elbow():
+    assert segment.elbow([100, 40, 10, 9, 8.5, 8]) == 2
+    assert segment.elbow([5.0]) == 0
+
+
+def test_reference_protocols_run_and_label_every_frame(params):
+    z = np.random.default_rng(2).normal(size=(60, 3)).astype(np.float32)
+    lab = segment.reference_oracle(params, CFG, z, [(0, 30), (30, 60)], k=2)
+    assert lab.shape == (60,) and set(np.unique(lab)) <= {0, 1}
+    lab, cuts = segment.reference_cut_rule(params, CFG, z, k=2, threshold=0.0)  # every window is cut
+    assert lab.shape == (60,) and len(cuts) > 0 and all(0 < c < 60 for c in cuts)
+    lab, cuts = segment.reference_cut_rule(params, CFG, z, k=2, threshold=1e9)  # none is
+    assert cuts == []

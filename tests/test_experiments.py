@@ -1,0 +1,44 @@
+"""End-to-end: the experiment scripts on tiny models, as a user runs them."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "experiments" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _data_args(data):
+    return ["--data_dir", str(data["data_dir"])] + (["--mirror", str(data["mirror"])] if data["mirror"] else [])
+
+
+def test_subject86_train_then_restore_reproduces(tmp_path, data, capsys):
+    s86 = _script("subject86")
+    common = ["--trial", "09", "--train_dir", str(tmp_path / "ckpt"), "--quiet"] + _data_args(data)
+    tiny = ["--hidden", "16", "--iterations", "30", "--source_seq_len", "20", "--target_seq_len", "10"]
+    assert s86.main(common + tiny + ["--out", str(tmp_path / "a")]) == 0
+    trained = json.loads((tmp_path / "a" / "results.json").read_text())["trials"][0]
+    assert trained["oracle"]["note"].startswith("uses the ground-truth boundaries")
+    for f in trained["files"]:
+        assert Path(f).stat().st_size > 5000  # a real PNG, not an empty file
+    assert s86.main(common + ["--restore", "--out", str(tmp_path / "b"), "--no_plots"]) == 0
+    restored = json.loads((tmp_path / "b" / "results.json").read_text())["trials"][0]
+    assert restored["ours"] == trained["ours"] and restored["oracle"] == trained["oracle"]
+    out = capsys.readouterr().out
+    assert "GT-boundaries" in out and "mean" in out
+
+
+def test_subject86_errors(tmp_path, data, capsys):
+    s86 = _script("subject86")
+    assert s86.main(["--trial", "15", "--quiet"] + _data_args(data)) == 2
+    assert "unknown subject-86 trial '15'" in capsys.readouterr().err
+    assert s86.main(["--trial", "09", "--restore", "--train_dir", str(tmp_path / "none")] + _data_args(data)) == 2
+    assert "no checkpoint in" in capsys.readouterr().err
