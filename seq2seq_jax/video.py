@@ -32,18 +32,19 @@ def render_frames(frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float 
     T = len(xyz)
     step = max(1, int(round(fps / video_fps)), int(np.ceil(T / max_frames)))
     ct, cp = plots.matched_colors(true, pred)
-    lim = np.abs(xyz - xyz[:, :1]).max() * 1.05
-    fig = plt.figure(figsize=(10, 5.2), dpi=72)
-    ax_s = fig.add_subplot(2, 2, 1, projection="3d")
-    ax_p = fig.add_subplot(2, 2, 2, projection="3d")
-    ax_b = fig.add_subplot(4, 1, 4)
+    lim = 0.6 * np.percentile(np.abs(xyz - xyz[:, :1]).max(axis=(1, 2)), 99)  # zoomed on the body
+    fig = plt.figure(figsize=(10, 6), dpi=72)
+    grid = fig.add_gridspec(2, 2, height_ratios=(4, 1), left=0.1, right=0.98, top=0.95, bottom=0.08, hspace=0.15)
+    ax_s = fig.add_subplot(grid[0, 0], projection="3d")
+    ax_p = fig.add_subplot(grid[0, 1], projection="3d")
+    ax_b = fig.add_subplot(grid[1, :])
     lo, hi = pca_Tx3.min(0), pca_Tx3.max(0)
     images = []
     for t in range(0, T, step):
         ax_s.cla()
         p, r = xyz[t], xyz[t, 0]
         for c, par in kinematics.bones():  # y is up in the CMU files
-            ax_s.plot([p[c, 0], p[par, 0]], [p[c, 2], p[par, 2]], [p[c, 1], p[par, 1]], color=cp[pred[t]], lw=2)
+            ax_s.plot([p[c, 0], p[par, 0]], [p[c, 2], p[par, 2]], [p[c, 1], p[par, 1]], color=cp[pred[t]], lw=3)
         ax_s.set_xlim(r[0] - lim, r[0] + lim)
         ax_s.set_ylim(r[2] - lim, r[2] + lim)
         ax_s.set_zlim(r[1] - lim, r[1] + lim)

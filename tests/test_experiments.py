@@ -42,3 +42,17 @@ def test_subject86_errors(tmp_path, data, capsys):
     assert "unknown subject-86 trial '15'" in capsys.readouterr().err
     assert s86.main(["--trial", "09", "--restore", "--train_dir", str(tmp_path / "none")] + _data_args(data)) == 2
     assert "no checkpoint in" in capsys.readouterr().err
+
+
+def test_concat_cmu_tiny_run(tmp_path, data, capsys):
+    cc = _script("concat_cmu")
+    args = ["--actions", "walking,running", "--hidden", "16", "--iterations", "20", "--train_dir", str(tmp_path / "ckpt"),
+            "--out", str(tmp_path / "out"), "--quiet", "--seed", "2"] + _data_args(data)
+    assert cc.main(args) == 0
+    run = json.loads((tmp_path / "out" / "results.json").read_text())["runs"][0]
+    assert run["actions"] == ["walking", "running"]
+    for proto in ("ours", "reference_cut_rule"):
+        assert -1 <= run[proto]["ari"] <= 1 and 0 <= run[proto]["boundary_f1"] <= 1
+    assert "reference cut rule" in capsys.readouterr().out
+    assert cc.main(args[:0] + ["--actions", "dancing", "--quiet"] + _data_args(data)) == 2
+    assert "unknown action 'dancing'" in capsys.readouterr().err

@@ -22,6 +22,13 @@ SUBJECT86_FPS = 120.0
 CMU_FPS = 120.0
 
 
+def _exists(path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    return path
+
+
 def _check_finite(x: np.ndarray, path, what="value") -> None:
     bad = ~np.isfinite(x)
     if bad.any():
@@ -41,7 +48,7 @@ def read_expmap_txt(path: str | os.PathLike, n_values: int | None = CMU_VALUES, 
     Returns:
       frames_TxD, float32.
     """
-    path = Path(path)
+    path = _exists(path)
     try:  # fast path; the line-by-line pass below only runs to diagnose a bad file
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an empty file is reported below
@@ -96,7 +103,7 @@ def read_mat(path: str | os.PathLike, key: str) -> np.ndarray:
     """One 2-D numeric array ``key`` from a MATLAB v5 file, float32, checked finite."""
     import scipy.io
 
-    path = Path(path)
+    path = _exists(path)
     try:
         m = scipy.io.loadmat(path)
     except Exception as err:  # scipy raises several types for bad files
@@ -146,7 +153,7 @@ def read_ground_truth(path: str | os.PathLike) -> list[GTSegment]:
 
     Returns the segments in order; the last one carries the end frame in ``best``.
     """
-    path = Path(path)
+    path = _exists(path)
     lines = [(i, ln.strip()) for i, ln in enumerate(Path(path).read_text().splitlines(), 1) if ln.strip()]
     if not lines:
         raise DataError(f"{path}: empty ground-truth file")

@@ -1,0 +1,144 @@
+"""Case (i): CMU action clips concatenated, then segmented and clustered without labels.
+
+    python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seed 0
+    python experiments/concat_cmu.py --actions walking,running,jumping --gen_video
+    python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10   # a sweep over seeds 0..9
+
+Prints, for ours (only k = number of actions given) and for the reference's cut rule (windows cut where the
+prediction error exceeds 1.0, states clustered by cosine single linkage): ARI, AMI, V-measure, Hungarian
+accuracy and boundary F1 (a hit within 1 s of a true clip boundary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seq2seq_jax import embed, metrics, pipeline, plots, segment
+from seq2seq_jax.checkpoint import CheckpointError
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.data import cmu
+from seq2seq_jax.data.sources import DataError
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = ModelConfig(hidden=256, source=25, target=25)
+DEFAULT_TRAIN = TrainConfig(lr=1e-3, batch=16, iterations=1000, save_every=500, keep=2)
+TOLERANCE_S = 1.0
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", default="cmu", choices=("cmu", "h36m"))
+    p.add_argument("--num_actions", type=int, default=3)
+    p.add_argument("--total_num_actions", type=int, default=None, help="clips in all (default: num_actions)")
+    p.add_argument("--actions", default=None, help="comma-separated action names instead of a random draw")
+    p.add_argument("--split", default="train", choices=("train", "test"))
+    p.add_argument("--seed", type=int, default=0, help="draws the actions and clips, and seeds training")
+    p.add_argument("--seeds", type=int, default=None, help="sweep: run seeds seed .. seed+N-1 and report mean and spread")
+    m, t = DEFAULT_MODEL, DEFAULT_TRAIN
+    p.add_argument("--hidden", "--rnn_size", type=int, default=m.hidden)
+    p.add_argument("--source_seq_len", type=int, default=m.source)
+    p.add_argument("--target_seq_len", type=int, default=m.target)
+    p.add_argument("--learning_rate", type=float, default=t.lr)
+    p.add_argument("--batch_size", type=int, default=t.batch)
+    p.add_argument("--iterations", type=int, default=t.iterations)
+    p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints go to a subfolder per draw")
+    p.add_argument("--load", type=int, default=None, help="resume from (or evaluate) this saved step")
+    p.add_argument("--segmentation", choices=segment.METHODS, default=segment.SegmentConfig.method)
+    p.add_argument("--threshold", type=float, default=1.0, help="MSE threshold of the reference's cut rule")
+    p.add_argument("--gen_video", action="store_true", help="write a GIF (and an MP4 when ffmpeg exists)")
+    p.add_argument("--video_dir", default=None, help="where videos go (default: --out)")
+    p.add_argument("--out", default=str(REPO / "out" / "concat_cmu"))
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--mirror", default=None)
+    p.add_argument("--no_plots", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    return p.parse_args(argv)
+
+
+KEYS = (("ari", "ARI"), ("ami", "AMI"), ("v_measure", "V"), ("acc_hungarian", "Hung"), ("boundary_f1", "bF1"))
+
+
+def run_one(a, seed: int) -> dict:
+    actions = [s for s in a.actions.split(",") if s] if a.actions else None
+    seq = cmu.make_sequence(seed, a.num_actions, a.total_num_actions, actions, a.split, a.data_dir, a.mirror)
+    name = f"seed{seed}_" + "-".join(seq.actions) + f"_{len(seq.clips)}clips"
+    data_info = {"case_i_clips": [c[1] for c in seq.clips]}
+    mcfg = ModelConfig(hidden=a.hidden, source=a.source_seq_len, target=a.target_seq_len)
+    tcfg = TrainConfig(lr=a.learning_rate, batch=a.batch_size, iterations=a.iterations, seed=seed,
+                       save_every=DEFAULT_TRAIN.save_every, keep=DEFAULT_TRAIN.keep)
+    workdir = Path(a.train_dir) / name
+    params, meta, z, t_fit = pipeline.fit_or_restore(seq.frames, mcfg, tcfg, workdir, data_info, load_step=a.load,
+                                                     progress=not a.quiet)
+    k = len(seq.actions)
+    windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
+    emb = embed.collect(params, meta.model, z)
+    ours = segment.segment_embedding(emb.states, k, seq.fps, segment.SegmentConfig(method=a.segmentation), seed=seed)
+    ref, cuts = segment.reference_cut_rule(params, meta.model, z, k, a.threshold)
+    res = {"seed": seed, "actions": list(seq.actions), "clips": [list(c) for c in seq.clips], "frames": len(z),
+           "ours": metrics.all_metrics(seq.labels, ours, windows),
+           "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
+           "seconds_fit": t_fit, "checkpoint": str(workdir)}
+    out = Path(a.out)
+    if not a.no_plots:
+        p3, _ = embed.pca(emb.states, 3)
+        names = list(seq.actions)
+        res["files"] = [
+            str(plots.segmentation_bars(out / f"{name}_segmentation.png", seq.labels, ours, seq.fps, f"{name}: ours (k = {k})", names)),
+            str(plots.segmentation_bars(out / f"{name}_segmentation_cutrule.png", seq.labels, ref, seq.fps,
+                                        f"{name}: reference cut rule", names)),
+            str(plots.embedding_3d(out / f"{name}_pca.png", p3[::2], seq.labels[::2], ours[::2], f"{name}: decoder states, PCA")),
+        ]
+    if a.gen_video:
+        from seq2seq_jax import video
+
+        p3, _ = embed.pca(emb.states, 3)
+        res.setdefault("files", []).extend(
+            str(p) for p in video.write_video(a.video_dir or out, name, seq.frames, p3, seq.labels, ours, seq.fps))
+    return res
+
+
+def _fmt(m):
+    return " ".join(f"{m[k]:5.3f}" for k, _ in KEYS)
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    if a.dataset == "h36m":
+        print("error: the H3.6M data is licensed and not distributed; read your copy with "
+              "seq2seq_jax.data.readers.read_h36m_txt and use the Python API", file=sys.stderr)
+        return 2
+    seeds = range(a.seed, a.seed + (a.seeds or 1))
+    rows, t0 = [], time.perf_counter()
+    head = " ".join(f"{n:>5s}" for _, n in KEYS)
+    print(f"{'seed':>4s}  ours: {head} | reference cut rule: {head}  actions")
+    for s in seeds:
+        try:
+            r = run_one(a, s)
+        except (DataError, CheckpointError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as err:
+            print(err, file=sys.stderr)
+            return 0
+        rows.append(r)
+        print(f"{s:4d}  ours: {_fmt(r['ours'])} | reference cut rule: {_fmt(r['reference_cut_rule'])}  "
+              f"{'+'.join(c[0] for c in r['clips'])}", flush=True)
+    if len(rows) > 1:
+        for proto in ("ours", "reference_cut_rule"):
+            mean = {k: np.mean([r[proto][k] for r in rows]) for k, _ in KEYS}
+            sd = {k: np.std([r[proto][k] for r in rows]) for k, _ in KEYS}
+            print(f"{proto}: " + ", ".join(f"{n} {mean[k]:.3f} ± {sd[k]:.3f}" for k, n in KEYS))
+    total = time.perf_counter() - t0
+    print(f"{len(rows)} sequences in {total:.0f} s")
+    path = pipeline.write_json(Path(a.out) / "results.json", {"runs": rows, "args": vars(a), "seconds_total": total})
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
