@@ -56,7 +56,7 @@ def _run(params, cfg: ModelConfig, win_BxWxD):
 
 
 def run_windows(params, cfg: ModelConfig, win_NxWxD, chunk: int = 256) -> dict:
-    """All windows through the model in chunks of ``chunk`` windows (the last one padded).
+    """All windows through the model in equal chunks of at most about ``chunk`` windows (the last one padded).
 
     Returns:
       dict of NumPy arrays: ``states`` (N, T, H) decoder states, ``sq_err`` and ``abs_err`` (N, T) squared and
@@ -64,7 +64,10 @@ def run_windows(params, cfg: ModelConfig, win_NxWxD, chunk: int = 256) -> dict:
       last state.
     """
     n = len(win_NxWxD)
-    chunk = max(1, min(chunk, n))
+    # Equal chunks, rounded up to a multiple of 16: little padding, few distinct shapes to compile.
+    n_chunks = -(-n // max(1, chunk))
+    chunk = min(-(-n // n_chunks), n)
+    chunk = min(-(-chunk // 16) * 16, max(chunk, n)) if n >= 16 else chunk
     outs = []
     for a in range(0, n, chunk):
         w = np.asarray(win_NxWxD[a : a + chunk], np.float32)

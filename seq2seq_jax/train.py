@@ -153,6 +153,22 @@ def _alternating_update(state, mcfg, tcfg, tx, win):
 
 def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
     """``step(state, sampler) -> (state, metrics)``, jitted, the state donated."""
+    return jax.jit(step_fn(mcfg, tcfg), donate_argnums=0)
+
+
+def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
+    """The step of N independent models at once: states stacked on a leading axis (``stack_states``), one
+    vmapped, jitted, donated call; each model draws its own windows from the shared sampler."""
+    return jax.jit(jax.vmap(step_fn(mcfg, tcfg), in_axes=(0, None)), donate_argnums=0)
+
+
+def stack_states(states: list[dict]) -> dict:
+    """N train states stacked leaf by leaf on a new leading axis."""
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
+
+
+def step_fn(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
+    """The un-jitted train step ``(state, sampler) -> (state, metrics)``."""
     tx = make_optimizer(tcfg)
 
     def step(state, sampler: WindowSampler):
@@ -177,7 +193,7 @@ def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
         }
         return new_state, metrics
 
-    return jax.jit(step, donate_argnums=0)
+    return step
 
 
 @dataclasses.dataclass

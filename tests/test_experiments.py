@@ -56,3 +56,14 @@ def test_concat_cmu_tiny_run(tmp_path, data, capsys):
     assert "reference cut rule" in capsys.readouterr().out
     assert cc.main(args[:0] + ["--actions", "dancing", "--quiet"] + _data_args(data)) == 2
     assert "unknown action 'dancing'" in capsys.readouterr().err
+
+
+def test_benchmark_prints_table_and_json(tmp_path, capsys):
+    bench = _script("benchmark")
+    out = tmp_path / "b.json"
+    assert bench.main(["--hidden", "8", "--batch", "4", "--source", "6", "--target", "4", "--dim", "5", "--steps", "2",
+                       "--warmup", "1", "--infer_frames", "200", "--models", "2", "--no_torch", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["info"]["backend"] == "cpu" and res["info"]["config"]["models"] == 2
+    assert res["results"]["jax_train"]["ms_per_step"] > 0 and res["results"]["jax_infer"]["frames"] == 200
+    assert "ours (JAX)" in capsys.readouterr().out

@@ -1,0 +1,200 @@
+"""Throughput of training and of state collection, ours (JAX) and, when PyTorch is installed, a
+straightforward PyTorch implementation of the same model, timed in the same invocation.
+
+    python experiments/benchmark.py                       # paper config: hidden 1024, batch 16, 50 -> 25, 62 features
+    python experiments/benchmark.py --dtype bfloat16
+    python experiments/benchmark.py --models 16 --hidden 256
+
+Reports median ms per training step, sequences/s, predicted frames/s, achieved GFLOP/s (matrix products
+only, forward + backward = 3x forward), and the time to collect the decoder states of a 10,000-frame
+sequence; prints the ratio ours / PyTorch; writes JSON. Timings are medians over --steps steps after
+--warmup steps; compare ratios from one run, not absolute numbers across runs (shared machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from seq2seq_jax import embed, model, train
+from seq2seq_jax.config import ModelConfig, TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hidden", type=int, default=1024)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--source", type=int, default=50)
+    p.add_argument("--target", type=int, default=25)
+    p.add_argument("--dim", type=int, default=62, help="features per frame (62 for subject 86)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
+    p.add_argument("--models", type=int, default=1, help="N independent models trained at once (vmapped)")
+    p.add_argument("--steps", type=int, default=20, help="timed steps")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--infer_frames", type=int, default=10_000, help="sequence length for the state-collection timing")
+    p.add_argument("--no_torch", action="store_true", help="skip the PyTorch baseline")
+    p.add_argument("--json", default=str(REPO / "out" / "benchmark.json"))
+    return p.parse_args(argv)
+
+
+def _median_ms(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def bench_jax_train(mcfg, tcfg, n_models, steps, warmup):
+    rng = np.random.default_rng(0)
+    seq = rng.normal(size=(5000, mcfg.dim)).astype(np.float32)
+    sampler = train.WindowSampler.from_sequences(seq, mcfg.source, mcfg.target)
+    if n_models == 1:
+        state = train.init_state(mcfg, tcfg)
+        step = train.make_train_step(mcfg, tcfg)
+    else:
+        state = train.stack_states([train.init_state(mcfg, dataclasses.replace(tcfg, seed=s)) for s in range(n_models)])
+        step = train.make_multi_train_step(mcfg, tcfg)
+    box = {"state": state}
+
+    def run():
+        box["state"], m = step(box["state"], sampler)
+        jax.block_until_ready(m["loss"])
+
+    t0 = time.perf_counter()
+    run()
+    compile_s = time.perf_counter() - t0
+    return _median_ms(run, steps, warmup), compile_s
+
+
+def bench_jax_infer(mcfg, frames, steps):
+    params = model.init_params(jax.random.PRNGKey(0), mcfg)
+    z = np.random.default_rng(1).normal(size=(frames, mcfg.dim)).astype(np.float32)
+    embed.collect(params, mcfg, z)  # compile
+    return _median_ms(lambda: embed.collect(params, mcfg, z), max(3, steps // 5), 1)
+
+
+def torch_model(D, H):
+    import torch
+    from torch import nn
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = nn.GRUCell(D, H)
+            self.out = nn.Linear(H, D)
+
+        def forward(self, enc, target_len):
+            h = enc.new_zeros(enc.shape[0], H)
+            for t in range(enc.shape[1]):
+                h = self.cell(enc[:, t], h)
+            x, preds, states = enc[:, -1], [], []
+            for _ in range(target_len):
+                h = self.cell(x, h)
+                x = self.out(h)
+                preds.append(x)
+                states.append(h)
+            return torch.stack(preds, 1), torch.stack(states, 1)
+
+    return Seq2Seq()
+
+
+def bench_torch(mcfg, batch, steps, warmup, frames):
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+    m = torch_model(mcfg.dim, mcfg.hidden)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-4)
+    rng = np.random.default_rng(0)
+    win = torch.from_numpy(rng.normal(size=(batch, mcfg.source + mcfg.target, mcfg.dim)).astype(np.float32))
+    enc, tgt = win[:, : mcfg.source], win[:, mcfg.source :]
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        pred, _ = m(enc, mcfg.target)
+        loss = torch.mean((pred - tgt) ** 2)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+
+    train_ms = _median_ms(step, steps, warmup)
+    n_win = (frames - mcfg.source - mcfg.target) // mcfg.target + 1
+    allw = torch.from_numpy(rng.normal(size=(n_win, mcfg.source, mcfg.dim)).astype(np.float32))
+
+    def infer():
+        with torch.no_grad():
+            for a in range(0, n_win, 256):
+                m(allw[a : a + 256], mcfg.target)
+
+    infer_ms = _median_ms(infer, max(3, steps // 5), 1)
+    return train_ms, infer_ms, torch.__version__
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    mcfg = ModelConfig(dim=a.dim, hidden=a.hidden, source=a.source, target=a.target, dtype=a.dtype)
+    tcfg = TrainConfig(batch=a.batch)
+    dev = jax.devices()[0]
+    info = {"backend": jax.default_backend(), "device": getattr(dev, "device_kind", str(dev)), "n_devices": jax.device_count(),
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "jax": jax.__version__,
+            "config": {"hidden": a.hidden, "batch": a.batch, "source": a.source, "target": a.target, "dim": a.dim,
+                       "dtype": a.dtype, "models": a.models}}
+    print(f"backend {info['backend']} ({info['device']}), {info['cores']} cores, jax {jax.__version__}; "
+          f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}")
+    flops = model.matmul_flops(mcfg, a.batch * a.models, train=True)
+    ms, compile_s = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)
+    seqs = a.batch * a.models
+    res = {"jax_train": {"ms_per_step": ms, "sequences_per_s": seqs / ms * 1e3, "frames_per_s": seqs * a.target / ms * 1e3,
+                         "gflops": flops / ms / 1e6, "compile_s": compile_s}}
+    infer_ms = bench_jax_infer(mcfg, a.infer_frames, a.steps)
+    res["jax_infer"] = {"ms_per_sequence": infer_ms, "frames": a.infer_frames, "frames_per_s": a.infer_frames / infer_ms * 1e3}
+    rows = [("ours (JAX)", res["jax_train"], res["jax_infer"])]
+    torch_ok = False
+    if not a.no_torch:
+        try:
+            import torch  # noqa: F401
+
+            torch_ok = True
+        except ImportError:
+            print("PyTorch is not installed (pip install -e '.[bench]'): no baseline")
+    if torch_ok:
+        t_ms, t_inf, tv = bench_torch(mcfg, seqs, a.steps, a.warmup, a.infer_frames)
+        res["torch_train"] = {"ms_per_step": t_ms, "sequences_per_s": seqs / t_ms * 1e3,
+                              "frames_per_s": seqs * a.target / t_ms * 1e3, "gflops": flops / t_ms / 1e6,
+                              "note": "float32, batch = models x batch, one model"}
+        res["torch_infer"] = {"ms_per_sequence": t_inf, "frames": a.infer_frames, "frames_per_s": a.infer_frames / t_inf * 1e3}
+        res["speedup_train"] = t_ms / ms
+        res["speedup_infer"] = t_inf / infer_ms
+        info["torch"] = tv
+        rows.append((f"PyTorch {tv} fp32", res["torch_train"], res["torch_infer"]))
+    print(f"\n{'':22s} {'ms/step':>9s} {'seq/s':>8s} {'frames/s':>9s} {'GFLOP/s':>8s} | {'states of ' + str(a.infer_frames) + ' frames':>24s}")
+    for name, tr, inf in rows:
+        print(f"{name:22s} {tr['ms_per_step']:9.1f} {tr['sequences_per_s']:8.1f} {tr['frames_per_s']:9.0f} {tr['gflops']:8.1f} | "
+              f"{inf['ms_per_sequence'] / 1e3:20.2f} s")
+    if torch_ok:
+        print(f"\nours vs PyTorch: training {res['speedup_train']:.2f}x, state collection {res['speedup_infer']:.2f}x faster")
+    out = {"info": info, "results": res, "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.json).write_text(json.dumps(out, indent=1))
+    print(f"wrote {a.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
