@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import embed, metrics, pipeline, plots, segment
+from seq2seq_jax import embed, metrics, pipeline, plots, segmentation
 from seq2seq_jax.checkpoint import CheckpointError
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data import cmu
@@ -48,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--iterations", type=int, default=t.iterations)
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints go to a subfolder per draw")
     p.add_argument("--load", type=int, default=None, help="resume from (or evaluate) this saved step")
-    p.add_argument("--segmentation", choices=segment.METHODS, default=segment.SegmentConfig.method)
+    p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
     p.add_argument("--threshold", type=float, default=1.0, help="MSE threshold of the reference's cut rule")
     p.add_argument("--gen_video", action="store_true", help="write a GIF (and an MP4 when ffmpeg exists)")
     p.add_argument("--video_dir", default=None, help="where videos go (default: --out)")
@@ -77,8 +77,8 @@ def run_one(a, seed: int) -> dict:
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
     emb = embed.collect(params, meta.model, z)
-    ours = segment.segment_embedding(emb.states, k, seq.fps, segment.SegmentConfig(method=a.segmentation), seed=seed)
-    ref, cuts = segment.reference_cut_rule(params, meta.model, z, k, a.threshold)
+    ours = segmentation.segment_states(emb, k, seq.fps, segmentation.SegmentConfig(method=a.segmentation), seed=seed)
+    ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, a.threshold)
     res = {"seed": seed, "actions": list(seq.actions), "clips": [list(c) for c in seq.clips], "frames": len(z),
            "ours": metrics.all_metrics(seq.labels, ours, windows),
            "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import pipeline, plots, segment
+from seq2seq_jax import pipeline, plots, segmentation
 from seq2seq_jax.checkpoint import CheckpointError
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data import subject86
@@ -53,7 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--batch_size", type=int, default=t.batch)
     p.add_argument("--iterations", type=int, default=t.iterations)
     p.add_argument("--seed", type=int, default=t.seed)
-    p.add_argument("--segmentation", choices=segment.METHODS, default=segment.SegmentConfig.method)
+    p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
     p.add_argument("--no_oracle", action="store_true", help="skip the reference's ground-truth-boundary protocol")
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
                        adversarial=a.adversarial, dtype=a.dtype)
     tcfg = TrainConfig(lr=a.learning_rate, batch=a.batch_size, iterations=a.iterations, seed=a.seed,
                        save_every=DEFAULT_TRAIN.save_every, keep=DEFAULT_TRAIN.keep)
-    seg_cfg = segment.SegmentConfig(method=a.segmentation)
+    seg_cfg = segmentation.SegmentConfig(method=a.segmentation)
     out = Path(a.out)
     rows, t_start = [], time.perf_counter()
     for tr in trials:

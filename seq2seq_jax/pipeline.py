@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import embed, metrics, plots, segment, train
+from seq2seq_jax import embed, metrics, plots, segmentation, train
 from seq2seq_jax.checkpoint import CheckpointError
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data.normalize import NormStats
@@ -42,7 +42,7 @@ def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, da
     return r.state["params"], r.meta, z, time.perf_counter() - t0
 
 
-def analyse_subject86(trial: Trial, params, meta, seg_cfg: segment.SegmentConfig = segment.SegmentConfig(),
+def analyse_subject86(trial: Trial, params, meta, seg_cfg: segmentation.SegmentConfig = segmentation.SegmentConfig(),
                       out_dir=None, oracle: bool = True) -> dict:
     """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts).
 
@@ -52,7 +52,7 @@ def analyse_subject86(trial: Trial, params, meta, seg_cfg: segment.SegmentConfig
     t0 = time.perf_counter()
     emb = embed.collect(params, meta.model, z)
     t_embed = time.perf_counter() - t0
-    pred = segment.segment_embedding(emb.states, trial.k, trial.fps, seg_cfg)
+    pred = segmentation.segment_states(emb, trial.k, trial.fps, seg_cfg)
     t_seg = time.perf_counter() - t0 - t_embed
     res = {
         "trial": trial.trial,
@@ -64,7 +64,7 @@ def analyse_subject86(trial: Trial, params, meta, seg_cfg: segment.SegmentConfig
     }
     oracle_pred = None
     if oracle:
-        oracle_pred = segment.reference_oracle(params, meta.model, z, trial.segments(), trial.k)
+        oracle_pred = segmentation.reference_oracle(params, meta.model, z, trial.segments(), trial.k)
         res["oracle"] = {**metrics.all_metrics(trial.labels, oracle_pred, trial.windows), "note": ORACLE_NOTE}
     if out_dir is not None:
         out = Path(out_dir)

@@ -36,12 +36,19 @@ def _runs(labels):
 
 
 def segmentation_bars(path, true, pred, fps: float | None = None, title: str = "", class_names=None):
-    """Prediction above ground truth; matched classes share a colour. Returns the path."""
-    true, pred = np.asarray(true), np.asarray(pred)
+    """Prediction above ground truth (``true`` may be None); matched classes share a colour. Returns the path."""
+    pred = np.asarray(pred)
+    if true is None:  # no ground truth: the prediction alone
+        true_rows, true = [], pred
+    else:
+        true = np.asarray(true)
+        true_rows = [true]
     ct, cp = matched_colors(true, pred)
-    fig, axes = plt.subplots(2, 1, figsize=(12, 2.8), sharex=True)
+    fig, axes = plt.subplots(1 + len(true_rows), 1, figsize=(12, 1.4 + 1.4 * len(true_rows)), sharex=True, squeeze=False)
+    axes = axes[:, 0]
     scale = 1.0 / fps if fps else 1.0
-    for ax, lab, col, name in ((axes[0], pred, cp, "prediction"), (axes[1], true, ct, "ground truth")):
+    rows = [(axes[0], pred, cp, "prediction")] + [(axes[1], t, ct, "ground truth") for t in true_rows]
+    for ax, lab, col, name in rows:
         for a, e, c in _runs(lab):
             ax.barh(0, (e - a) * scale, left=a * scale, color=col[c], height=1.0, edgecolor="none")
         ax.set_yticks([])
@@ -49,8 +56,8 @@ def segmentation_bars(path, true, pred, fps: float | None = None, title: str = "
         ax.set_xlim(0, len(true) * scale)
     if class_names is not None:
         handles = [matplotlib.patches.Patch(color=ct[c], label=class_names[c]) for c in np.unique(true) if c < len(class_names)]
-        axes[1].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0), ncol=min(5, len(handles)), fontsize=8, frameon=False)
-    axes[1].set_xlabel("seconds" if fps else "frames")
+        axes[-1].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0), ncol=min(5, len(handles)), fontsize=8, frameon=False)
+    axes[-1].set_xlabel("seconds" if fps else "frames")
     if title:
         axes[0].set_title(title)
     return _save(fig, path)

@@ -2,7 +2,7 @@ import jax
 import numpy as np
 import pytest
 
-from seq2seq_jax import embed, metrics, model, segment
+from seq2seq_jax import embed, metrics, model, segmentation
 from seq2seq_jax.config import ModelConfig
 from seq2seq_jax.data import windows
 
@@ -52,7 +52,7 @@ def _regimes(seed=0, fps=30.0):
 
 def test_cpd_segmentation_recovers_regimes():
     x, true, cuts = _regimes()
-    lab = segment.segment_embedding(x, 3, fps=30.0)
+    lab = segmentation.segment_embedding(x, 3, fps=30.0)
     m = metrics.all_metrics(true, lab, metrics.windows_around(cuts, 15))
     assert m["acc_hungarian"] > 0.97 and m["boundary_f1"] == pytest.approx(1.0)
     assert m["n_segments"] == 5
@@ -61,23 +61,23 @@ def test_cpd_segmentation_recovers_regimes():
 def test_frame_methods_and_majority_filter():
     x, true, _ = _regimes(1)
     for method in ("kmeans", "agglomerative"):
-        lab = segment.segment_embedding(x, 3, 30.0, segment.SegmentConfig(method=method))
+        lab = segmentation.segment_embedding(x, 3, 30.0, segmentation.SegmentConfig(method=method))
         assert metrics.accuracy_hungarian(true, lab) > 0.95
-    np.testing.assert_array_equal(segment.majority_filter([0, 0, 1, 0, 0, 2, 2, 2], 3), [0, 0, 0, 0, 0, 2, 2, 2])
+    np.testing.assert_array_equal(segmentation.majority_filter([0, 0, 1, 0, 0, 2, 2, 2], 3), [0, 0, 0, 0, 0, 2, 2, 2])
     with pytest.raises(ValueError, match="unknown segmentation method"):
-        segment.segment_embedding(x, 3, 30.0, segment.SegmentConfig(method="hmm"))
+        segmentation.segment_embedding(x, 3, 30.0, segmentation.SegmentConfig(method="hmm"))
 
 
 def test_elbow():
-    assert segment.elbow([100, 40, 10, 9, 8.5, 8]) == 2
-    assert segment.elbow([5.0]) == 0
+    assert segmentation.elbow([100, 40, 10, 9, 8.5, 8]) == 2
+    assert segmentation.elbow([5.0]) == 0
 
 
 def test_reference_protocols_run_and_label_every_frame(params):
     z = np.random.default_rng(2).normal(size=(60, 3)).astype(np.float32)
-    lab = segment.reference_oracle(params, CFG, z, [(0, 30), (30, 60)], k=2)
+    lab = segmentation.reference_oracle(params, CFG, z, [(0, 30), (30, 60)], k=2)
     assert lab.shape == (60,) and set(np.unique(lab)) <= {0, 1}
-    lab, cuts = segment.reference_cut_rule(params, CFG, z, k=2, threshold=0.0)  # every window is cut
+    lab, cuts = segmentation.reference_cut_rule(params, CFG, z, k=2, threshold=0.0)  # every window is cut
     assert lab.shape == (60,) and len(cuts) > 0 and all(0 < c < 60 for c in cuts)
-    lab, cuts = segment.reference_cut_rule(params, CFG, z, k=2, threshold=1e9)  # none is
+    lab, cuts = segmentation.reference_cut_rule(params, CFG, z, k=2, threshold=1e9)  # none is
     assert cuts == []

@@ -181,3 +181,91 @@ def read_ground_truth(path: str | os.PathLike) -> list[GTSegment]:
         else:
             raise DataError(f"{path}: line {ln2}: expected {'1 or 3' if last else 3} frame numbers, got {nums!r}")
     return segs
+
+
+def read_table(path: str | os.PathLike, key: str | None = None, columns=None) -> tuple[np.ndarray, list[str]]:
+    """A user's multichannel time series: (frames_TxC float32, channel names).
+
+    CSV or TSV (one frame per row, channels in columns, an optional header row of names), NPY (a 2-D
+    array, or 1-D for one channel), or MATLAB (``key`` names the array). ``columns`` picks channels by name
+    or 0-based index. Empty cells and NaN are refused with their row numbers (fill or cut the gaps first);
+    so are non-numeric cells and inf.
+    """
+    path = _exists(path)
+    suffix = path.suffix.lower()
+    names = None
+    if suffix == ".npy":
+        try:
+            x = np.load(path, allow_pickle=False)
+        except Exception as err:
+            raise DataError(f"{path}: not a readable .npy file ({err})") from None
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"{path}: expected a 2-D numeric array (frames, channels), got shape {x.shape} dtype {x.dtype}")
+        x = x.astype(np.float64)
+    elif suffix == ".mat":
+        if not key:
+            raise DataError(f"{path}: a MATLAB file needs --key NAME (the array to read)")
+        x = read_mat(path, key).astype(np.float64)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        x, names = _read_delimited(path, "\t" if suffix == ".tsv" else None)
+    else:
+        raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .tsv, .txt, .npy or .mat")
+    if names is None:
+        names = [str(i) for i in range(x.shape[1])]
+    if len(x) == 0:
+        raise DataError(f"{path}: no frames (the file is empty)")
+    if columns is not None:
+        idx = []
+        for c in columns:
+            c = str(c)
+            if c in names:
+                idx.append(names.index(c))
+            elif c.isdigit() and int(c) < x.shape[1]:
+                idx.append(int(c))
+            else:
+                raise DataError(f"{path}: no column {c!r}; columns are {names}")
+        x, names = x[:, idx], [names[i] for i in idx]
+    bad = np.isnan(x)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(1))
+        shown = ", ".join(str(r + 1) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+        raise DataError(f"{path}: {len(rows)} frames have missing values (NaN or empty cells), frames {shown} (1-based); "
+                        "fill or interpolate the gaps, or cut them out, before segmenting")
+    _check_finite(x, path)
+    return x.astype(np.float32), names
+
+
+def _read_delimited(path: Path, delimiter):
+    text = path.read_text().splitlines()
+    rows = [(i, ln) for i, ln in enumerate(text, 1) if ln.strip()]
+    if not rows:
+        raise DataError(f"{path}: no frames (the file is empty)")
+    if delimiter is None:
+        first = rows[0][1]
+        delimiter = "\t" if "\t" in first else ("," if "," in first else ";" if ";" in first else None)
+
+    def cells(line):
+        return [c.strip() for c in (line.split(delimiter) if delimiter else line.split())]
+
+    names = None
+    head = cells(rows[0][1])
+    if not all(_is_float(c) or c == "" for c in head):
+        names, rows = head, rows[1:]
+    if not rows:
+        raise DataError(f"{path}: only a header, no frames")
+    width = len(names) if names else len(cells(rows[0][1]))
+    out = np.empty((len(rows), width))
+    for r, (lineno, line) in enumerate(rows):
+        cs = cells(line)
+        if len(cs) != width:
+            raise DataError(f"{path}: line {lineno} has {len(cs)} values, expected {width}")
+        for c, v in enumerate(cs):
+            if v == "" or v.lower() in ("nan", "na"):
+                out[r, c] = np.nan
+            elif _is_float(v):
+                out[r, c] = float(v)
+            else:
+                raise DataError(f"{path}: line {lineno}, column {c + 1}: {v!r} is not a number")
+    return out, names

@@ -39,6 +39,7 @@ class SegmentConfig:
     max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
     min_seg_s: float = 1.0  # shortest segment, seconds
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
+    linkage: str = "ward"  # clustering of segment means: "ward" (Euclidean) or "average" (cosine)
 
 
 def _features(x_TxH, cfg: SegmentConfig):
@@ -90,15 +91,22 @@ def labels_from_cuts(n: int, cuts) -> np.ndarray:
     return seg
 
 
-def cluster_segments(f_NxC, seg_N, k: int) -> np.ndarray:
-    """Ward clustering of segment means into k classes; returns a class per sample."""
+def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward") -> np.ndarray:
+    """Agglomerative clustering of segment means into k classes (Ward, or average linkage on cosine
+    distance); returns a class per sample."""
     from sklearn.cluster import AgglomerativeClustering
 
     ids = np.unique(seg_N)
     means = np.stack([f_NxC[seg_N == i].mean(0) for i in ids])
     if len(ids) <= k:
         return seg_N.copy()
-    lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(means)
+    if linkage == "ward":
+        model = AgglomerativeClustering(n_clusters=k, linkage="ward")
+    elif linkage == "average":
+        model = AgglomerativeClustering(n_clusters=k, linkage="average", metric="cosine")
+    else:
+        raise ValueError(f"unknown linkage {linkage!r}; use 'ward' or 'average'")
+    lab = model.fit_predict(means)
     return lab[np.searchsorted(ids, seg_N)]
 
 
@@ -128,7 +136,7 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         step = max(1, int(round(fps / cfg.target_fps)))
         fs = f[::step]
         cuts = change_points(fs, cfg.max_bkps, max(2, int(round(cfg.min_seg_s * fps / step))))
-        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k)
+        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage)
         return np.repeat(lab, step)[: len(x)]
     if cfg.method == "kmeans":
         from sklearn.cluster import KMeans
@@ -139,6 +147,21 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
 
         lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(f)
     return majority_filter(lab, int(round(cfg.smooth_s * fps)))
+
+
+def segment_states(emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0) -> np.ndarray:
+    """Our segmentation of an ``embed.Embedding``: only the frames a decoder predicted are segmented (the
+    copies filled in at the start and the tail would form an artificial constant segment), then the others
+    take the label of the nearest predicted frame."""
+    cov = np.asarray(emb.covered)
+    lab = np.zeros(len(cov), np.int64)
+    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed)
+    idx = np.flatnonzero(cov)
+    nearest = idx[np.clip(np.searchsorted(idx, np.arange(len(cov))), 0, len(idx) - 1)]
+    left = idx[np.clip(np.searchsorted(idx, np.arange(len(cov))) - 1, 0, len(idx) - 1)]
+    t = np.arange(len(cov))
+    nearest = np.where(np.abs(t - left) <= np.abs(nearest - t), left, nearest)
+    return lab[nearest]
 
 
 def _single_linkage_cosine(x_NxH, k: int) -> np.ndarray:

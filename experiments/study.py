@@ -1,0 +1,170 @@
+"""The study behind the default config: model and training settings x seeds x subject-86 trials, each
+checkpoint scored under several segmentation settings (honest protocol, only k), plus the raw-frame
+baseline (the same change-point segmentation on PCA of the normalized frames, i.e. ruptures KernelCPD +
+agglomerative clustering of segments, the strongest off-the-shelf method of BENCHMARKS).
+
+    python experiments/study.py --configs h256 h128 --seeds 0 1      # train what is missing, score, write the table
+    python experiments/study.py --list                               # the configs it knows
+
+Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
+stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seq2seq_jax import embed, metrics, pipeline, segmentation
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.data import subject86
+from seq2seq_jax.data.normalize import NormStats
+
+REPO = Path(__file__).resolve().parents[1]
+BASE_M = ModelConfig(hidden=256, source=50, target=25)
+BASE_T = TrainConfig(lr=1e-3, batch=16, iterations=1000, save_every=1000, keep=1)
+
+CONFIGS = {
+    "h256": (BASE_M, BASE_T),
+    "h128": (dataclasses.replace(BASE_M, hidden=128), BASE_T),
+    "h512": (dataclasses.replace(BASE_M, hidden=512), BASE_T),
+    "h256_it2000": (BASE_M, dataclasses.replace(BASE_T, iterations=2000, save_every=2000)),
+    "h256_it500": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500)),
+    "h256_lr3e-4": (BASE_M, dataclasses.replace(BASE_T, lr=3e-4)),
+    "h256_untied": (dataclasses.replace(BASE_M, tied=False), BASE_T),
+    "h256_src25": (dataclasses.replace(BASE_M, source=25), BASE_T),
+    "h256_joint": (dataclasses.replace(BASE_M, adversarial="joint"), BASE_T),
+    "h256_alternating": (dataclasses.replace(BASE_M, adversarial="alternating"), BASE_T),
+    "paper": (ModelConfig(hidden=1024, source=50, target=25), TrainConfig(lr=1e-4, iterations=10_000, save_every=500, keep=1)),
+}
+
+SEGMENTATIONS = {
+    "cpd": segmentation.SegmentConfig(),
+    "cpd_l2": segmentation.SegmentConfig(l2_normalize=True),
+    "cpd_min2s": segmentation.SegmentConfig(min_seg_s=2.0),
+    "cpd_average": segmentation.SegmentConfig(linkage="average"),
+    "kmeans_1s": segmentation.SegmentConfig(method="kmeans"),
+}
+KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--configs", nargs="+", default=["h256"])
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--trial", nargs="+", default=["all"])
+    p.add_argument("--train_dir", default=str(REPO / "runs" / "study"))
+    p.add_argument("--out", default=str(REPO / "docs"))
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--mirror", default=None)
+    p.add_argument("--list", action="store_true")
+    p.add_argument("--table_only", action="store_true", help="only rewrite study.md from study.jsonl")
+    return p.parse_args(argv)
+
+
+def score_checkpoint(trial, params, meta) -> dict:
+    emb = embed.collect(params, meta.model, meta.norm.apply(trial.frames))
+    out = {}
+    for name, sc in SEGMENTATIONS.items():
+        pred = segmentation.segment_states(emb, trial.k, trial.fps, sc)
+        out[name] = {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
+    return out
+
+
+def score_raw(trial) -> dict:
+    z = NormStats.fit(trial.frames).apply(trial.frames)
+    pred = segmentation.segment_embedding(z, trial.k, trial.fps, segmentation.SegmentConfig())
+    return {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
+
+
+def write_table(jsonl: Path, md: Path) -> None:
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
+    raw = {}
+    by = {}
+    for r in rows:
+        if r["config"] == "raw_frames":
+            raw[r["trial"]] = r["scores"]
+            continue
+        for seg_name, sc in r["scores"].items():
+            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, r["seconds_fit"])
+    lines = ["# Study: model, training and segmentation settings on subject 86 (honest protocol, only k)", "",
+             "Produced by `python experiments/study.py` (see its docstring); each cell is the mean over the trials",
+             "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial.", ""]
+    if raw:
+        trials = sorted(raw)
+        m = {k: np.mean([raw[t][k] for t in trials]) for k in KEYS}
+        lines += [f"Raw-frame baseline (PCA 95% + kernel CPD at the elbow + Ward on segment means), trials {' '.join(trials)}: "
+                  + ", ".join(f"{k} {m[k]:.3f}" for k in KEYS), ""]
+    lines += ["| config | segmentation | seeds | trials | " + " | ".join(KEYS) + " | fit s |",
+              "|---" * (5 + len(KEYS)) + "|"]
+    for (cfg, seg_name), seeds in sorted(by.items()):
+        common = sorted(set.intersection(*[set(v) for v in seeds.values()]))
+        if not common:
+            continue
+        per_seed = {k: [np.mean([seeds[s][t][0][k] for t in common]) for s in seeds] for k in KEYS}
+        fit = np.mean([seeds[s][t][1] for s in seeds for t in common])
+        cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" if len(v) > 1 else f"{v[0]:.3f}" for v in per_seed.values()]
+        lines.append(f"| {cfg} | {seg_name} | {len(seeds)} | {' '.join(common)} | " + " | ".join(cells) + f" | {fit:.0f} |")
+    md.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    if a.list:
+        for name, (m, t) in CONFIGS.items():
+            print(f"{name:18s} hidden {m.hidden} S/T {m.source}/{m.target} tied {m.tied} adversarial {m.adversarial} "
+                  f"lr {t.lr} iterations {t.iterations}")
+        return 0
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    jsonl = out / "study.jsonl"
+    if a.table_only:
+        write_table(jsonl, out / "study.md")
+        return 0
+    for c in a.configs:
+        if c not in CONFIGS:
+            print(f"error: unknown config {c!r}; --list shows them", file=sys.stderr)
+            return 2
+    names = [s for item in a.trial for s in item.split(",")]
+    trials = subject86.available_trials(a.data_dir, a.mirror) if names == ["all"] else names
+    done = set()
+    if jsonl.exists():
+        for line in jsonl.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["config"], r["seed"], r["trial"]))
+    loaded = {tr: subject86.load_trial(tr, a.data_dir, a.mirror) for tr in trials}
+    with open(jsonl, "a") as log:
+        for tr, trial in loaded.items():
+            if ("raw_frames", 0, tr) not in done:
+                log.write(json.dumps({"config": "raw_frames", "seed": 0, "trial": tr, "scores": score_raw(trial),
+                                      "seconds_fit": 0.0}) + "\n")
+                log.flush()
+        for c in a.configs:
+            m, t = CONFIGS[c]
+            for seed in a.seeds:
+                for tr, trial in loaded.items():
+                    if (c, seed, tr) in done:
+                        continue
+                    workdir = Path(a.train_dir) / c / f"seed{seed}" / f"trial_{tr}"
+                    params, meta, _, t_fit = pipeline.fit_or_restore(
+                        trial.frames, m, dataclasses.replace(t, seed=seed), workdir, {"subject86_trial": tr}, progress=False)
+                    scores = score_checkpoint(trial, params, meta)
+                    log.write(json.dumps({"config": c, "seed": seed, "trial": tr, "scores": scores, "seconds_fit": t_fit,
+                                          "time": time.time()}) + "\n")
+                    log.flush()
+                    print(f"{c} seed {seed} trial {tr}: " + ", ".join(
+                        f"{k} {scores['cpd'][k]:.3f}" for k in KEYS) + f" ({t_fit:.0f} s)", flush=True)
+                write_table(jsonl, out / "study.md")
+    write_table(jsonl, out / "study.md")
+    print(f"wrote {out / 'study.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

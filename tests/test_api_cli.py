@@ -1,0 +1,151 @@
+"""Segmenting a user's own data: the Python API and the ``seq2seq-jax segment`` command."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.io
+
+import seq2seq_jax
+from seq2seq_jax import cli, metrics
+from seq2seq_jax.data.readers import read_table
+from seq2seq_jax.data.sources import DataError
+
+FAST = dict(hidden=32, iterations=400, source=20, target=10)
+
+
+def regimes(seed=0):
+    """Sine, sawtooth and noise regimes of different frequencies across 4 channels, switching at known frames."""
+    rng = np.random.default_rng(seed)
+    lens, cls = [400, 300, 350, 300, 400, 250], [0, 1, 2, 0, 1, 2]
+    parts = []
+    for c, n in zip(cls, lens):
+        t = np.arange(n)
+        if c == 0:
+            x = np.stack([np.sin(2 * np.pi * t / 40 + p) for p in range(4)], 1)
+        elif c == 1:
+            x = np.stack([2 * ((t / 25 + p / 4) % 1) - 1 for p in range(4)], 1)
+        else:
+            x = rng.normal(scale=0.7, size=(n, 4))
+        parts.append(x + 0.05 * rng.normal(size=x.shape))
+    return np.concatenate(parts), np.repeat(cls, lens), np.cumsum(lens)[:-1]
+
+
+@pytest.fixture(scope="module")
+def synthetic_result():
+    x, y, cuts = regimes()
+    return x, y, cuts, seq2seq_jax.segment(x, k=3, fps=30, **FAST)
+
+
+def test_synthetic_regimes_are_recovered(synthetic_result):
+    x, y, cuts, res = synthetic_result
+    tol = int(0.01 * len(x))
+    m = metrics.all_metrics(y, res.labels, metrics.windows_around(cuts, tol))
+    assert m["acc_hungarian"] >= 0.95, m
+    assert m["boundary_recall"] == 1.0, m  # every true boundary found within 1% of the length
+    assert res.labels.shape == (len(x),) and res.embedding.shape == (len(x), 32)
+    assert res.segments[0]["start"] == 0 and res.segments[-1]["end"] == len(x)
+    assert sum(s["frames"] for s in res.segments) == len(x)
+    assert res.segments[0]["seconds"] == pytest.approx(res.segments[0]["frames"] / 30)
+
+
+def test_model_is_reusable_on_new_data(synthetic_result, tmp_path):
+    x, y, _, res = synthetic_result
+    x2, y2, cuts2 = regimes(seed=1)
+    again = seq2seq_jax.segment(x2, k=3, fps=30, restore=res.model, **FAST)
+    assert again.seconds["train"] < res.seconds["train"]  # nothing was trained
+    assert metrics.accuracy_hungarian(y2, again.labels) >= 0.9
+    with pytest.raises(DataError, match="trained on 4 channels, this sequence has 3"):
+        res.model.embed(x2[:, :3])
+    paths = res.plot(tmp_path, truth=y)
+    assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_k_auto_picks_the_true_number(synthetic_result):
+    x, _, _, res = synthetic_result
+    auto = seq2seq_jax.segment(x, k="auto", fps=30, restore=res.model, **FAST)
+    assert auto.k == 3 and set(auto.k_scores) >= {2, 3, 4}
+
+
+def test_bad_input():
+    x, _, _ = regimes()
+    with pytest.raises(DataError, match="empty"):
+        seq2seq_jax.segment(np.zeros((0, 3)), k=2)
+    with pytest.raises(DataError, match="fewer than one window"):
+        seq2seq_jax.segment(x[:25], k=2, **FAST)
+    gap = x.copy()
+    gap[[10, 11, 500]] = np.nan
+    with pytest.raises(DataError, match=r"3 frames contain NaN, frames 11, 12, 501"):
+        seq2seq_jax.segment(gap, k=2, **FAST)
+    with pytest.raises(DataError, match="k = 500 is larger than the number of windows"):
+        seq2seq_jax.segment(x, k=500, **FAST)
+    with pytest.raises(DataError, match="every dimension is constant"):
+        seq2seq_jax.segment(np.ones((200, 3)), k=2, **FAST)
+
+
+def test_constant_channels_are_dropped(tmp_path):
+    x, y, _ = regimes()
+    xc = np.concatenate([x, np.full((len(x), 1), 7.0)], 1)
+    res = seq2seq_jax.segment(xc, k=3, fps=30, workdir=tmp_path, **FAST)
+    assert res.model.meta.norm.dim == 4 and res.model.channels == 5
+    assert metrics.accuracy_hungarian(y, res.labels) >= 0.95
+
+
+def test_table_reader(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("hip,knee\n1,2\n3,4\n5,6\n")
+    x, names = read_table(p)
+    assert names == ["hip", "knee"] and x.shape == (3, 2)
+    x, names = read_table(p, columns=["knee"])
+    np.testing.assert_array_equal(x[:, 0], [2, 4, 6])
+    (tmp_path / "b.tsv").write_text("1\t2\n3\t4\n")
+    assert read_table(tmp_path / "b.tsv")[0].shape == (2, 2)
+    np.save(tmp_path / "c.npy", np.arange(5.0))
+    assert read_table(tmp_path / "c.npy")[0].shape == (5, 1)
+    scipy.io.savemat(tmp_path / "d.mat", {"sig": np.ones((4, 3))})
+    assert read_table(tmp_path / "d.mat", key="sig")[0].shape == (4, 3)
+    for text, match in [("", "empty"), ("a,b\n", "only a header"), ("1,2\n3,x\n", r"line 2, column 2: 'x' is not a number"),
+                        ("1,2\n3\n", "line 2 has 1 values, expected 2"), ("1,2\n,4\n5,nan\n", r"2 frames have missing values.*frames 2, 3")]:
+        (tmp_path / "bad.csv").write_text(text)
+        with pytest.raises(DataError, match=match):
+            read_table(tmp_path / "bad.csv")
+    with pytest.raises(DataError, match="no column 'ankle'"):
+        read_table(p, columns=["ankle"])
+    with pytest.raises(DataError, match="needs --key"):
+        read_table(tmp_path / "d.mat")
+
+
+def test_command_on_a_hand_written_csv(tmp_path, capsys):
+    x, y, _ = regimes()
+    f = tmp_path / "my data.csv"
+    with open(f, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a", "b", "c", "d"])
+        w.writerows(np.round(x, 4).tolist())
+    out = tmp_path / "out"
+    args = [str(f), "--k", "3", "--fps", "30", "--hidden", "32", "--iterations", "400", "--source", "20", "--target", "10",
+            "--out", str(out), "--quiet"]
+    assert cli.main(["segment"] + args) == 0
+    labels = np.loadtxt(out / "labels.csv", delimiter=",", skiprows=1, dtype=int)
+    assert labels.shape == (len(x), 2) and metrics.accuracy_hungarian(y, labels[:, 1]) >= 0.95
+    segs = list(csv.DictReader(open(out / "segments.csv")))
+    assert segs[0]["start"] == "0" and int(segs[-1]["end"]) == len(x)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["k"] == 3 and summary["channels"] == ["a", "b", "c", "d"] and len(summary["plots"]) == 2
+    assert "segments in k = 3 classes" in capsys.readouterr().out
+    # reuse the model on the same file: no training, same labels
+    assert cli.main(["segment", str(f), "--k", "3", "--fps", "30", "--restore", str(out / "model"),
+                     "--out", str(tmp_path / "again"), "--quiet", "--no_plots"]) == 0
+    again = np.loadtxt(tmp_path / "again" / "labels.csv", delimiter=",", skiprows=1, dtype=int)
+    np.testing.assert_array_equal(again, labels)
+    (tmp_path / "empty.csv").write_text("")
+    assert cli.main(["segment", str(tmp_path / "empty.csv"), "--k", "2"]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def test_module_entry_point_help():
+    r = subprocess.run([sys.executable, "-m", "seq2seq_jax", "segment", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--k" in r.stdout
