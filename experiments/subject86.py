@@ -53,6 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--batch_size", type=int, default=t.batch)
     p.add_argument("--iterations", type=int, default=t.iterations)
     p.add_argument("--seed", type=int, default=t.seed)
+    p.add_argument("--data_parallel", action="store_true", help="split each batch over all JAX devices (jax.sharding)")
     p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
     p.add_argument("--no_oracle", action="store_true", help="skip the reference's ground-truth-boundary protocol")
     p.add_argument("--no_plots", action="store_true")
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
             workdir = train_dir / f"trial_{tr}"
             params, meta, _, t_fit = pipeline.fit_or_restore(
                 trial.frames, mcfg, tcfg, workdir, {"subject86_trial": tr}, restore=a.restore, load_step=a.load,
-                progress=not a.quiet)
+                progress=not a.quiet, data_parallel=a.data_parallel)
         except (DataError, CheckpointError) as err:
             print(f"error: trial {tr}: {err}", file=sys.stderr)
             return 2

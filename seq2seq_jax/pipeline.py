@@ -21,7 +21,7 @@ ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
 
 
 def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, data_info: dict, restore: bool = False,
-                   load_step: int | None = None, progress: bool = True):
+                   load_step: int | None = None, progress: bool = True, data_parallel: bool = False):
     """(params, meta, z_TxK, seconds): a model for this sequence, trained into ``workdir`` or restored from it.
 
     With ``restore`` nothing is trained: the checkpoint in ``workdir`` must exist and have been trained on
@@ -36,7 +36,8 @@ def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, da
     norm = NormStats.fit(frames_TxD)
     mcfg = ModelConfig(**{**mcfg.__dict__, "dim": norm.dim})
     z = norm.apply(frames_TxD)
-    r = train.train(mcfg, tcfg, z, norm, workdir, data_info, load_step=load_step, progress=progress)
+    r = train.train(mcfg, tcfg, z, norm, workdir, data_info, load_step=load_step, progress=progress,
+                    data_parallel=data_parallel)
     if r.interrupted:
         raise KeyboardInterrupt(f"training stopped at step {r.step}; the checkpoint is saved in {workdir}")
     return r.state["params"], r.meta, z, time.perf_counter() - t0

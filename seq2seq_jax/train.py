@@ -21,6 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from seq2seq_jax import adversarial, checkpoint, model
 from seq2seq_jax.config import ModelConfig, TrainConfig
@@ -151,9 +153,27 @@ def _alternating_update(state, mcfg, tcfg, tx, win):
     return new_params, {"gen": g_opt, "disc": d_opt}, metrics
 
 
-def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
-    """``step(state, sampler) -> (state, metrics)``, jitted, the state donated."""
-    return jax.jit(step_fn(mcfg, tcfg), donate_argnums=0)
+def data_mesh(devices=None) -> Mesh:
+    """A 1-D mesh over all (or the given) devices, axis ``"data"``: the batch is split over it."""
+    return Mesh(np.asarray(devices if devices is not None else jax.devices()), ("data",))
+
+
+def replicate(tree, mesh: Mesh):
+    """Places every leaf of ``tree`` on all devices of ``mesh`` (parameters, optimiser state, sampler)."""
+    return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
+def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = None) -> Callable:
+    """``step(state, sampler) -> (state, metrics)``, jitted, the state donated.
+
+    With a ``mesh`` (``data_mesh()``), data-parallel: each step's windows are split over the mesh's
+    ``"data"`` axis while the state stays replicated (place it with ``replicate``); XLA inserts the
+    gradient all-reduce. The batch must be divisible by the number of devices. Multi-host: call
+    ``jax.distributed.initialize()`` on every host first; ``jax.devices()`` then spans all hosts.
+    """
+    if mesh is not None and tcfg.batch % mesh.size:
+        raise ValueError(f"batch {tcfg.batch} is not divisible by the {mesh.size} devices of the mesh")
+    return jax.jit(step_fn(mcfg, tcfg, mesh), donate_argnums=0)
 
 
 def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
@@ -167,13 +187,15 @@ def stack_states(states: list[dict]) -> dict:
     return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
 
 
-def step_fn(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
+def step_fn(mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = None) -> Callable:
     """The un-jitted train step ``(state, sampler) -> (state, metrics)``."""
     tx = make_optimizer(tcfg)
 
     def step(state, sampler: WindowSampler):
         rng, k = jax.random.split(state["rng"])
         win = sampler.sample(k, tcfg.batch)
+        if mesh is not None:
+            win = jax.lax.with_sharding_constraint(win, NamedSharding(mesh, P("data")))
         if mcfg.adversarial == "alternating":
             new_params, new_opt, metrics = _alternating_update(state, mcfg, tcfg, tx, win)
         else:
@@ -237,6 +259,7 @@ def train(
     progress: bool = True,
     on_log: Callable[[int, dict], dict] | None = None,
     weighting: str = "sequence",
+    data_parallel: bool = False,
 ) -> TrainResult:
     """Trains (or resumes) a model on normalized sequences, checkpointing into ``workdir``.
 
@@ -247,6 +270,7 @@ def train(
       data_info: what the model is trained on (stored; resuming on other data is refused).
       load_step: resume from this saved step instead of the latest.
       on_log: called at logging steps with (step, state); returns extra metrics to log.
+      data_parallel: split each batch over all devices (``jax.devices()``), parameters replicated.
 
     Returns:
       TrainResult. Training to ``tcfg.iterations`` again after it finished only restores.
@@ -275,7 +299,10 @@ def train(
         step0 = int(state["step"])
         if step0 >= tcfg.iterations:
             return TrainResult(state, meta, step0, False, history)
-        train_step = make_train_step(mcfg, tcfg)
+        mesh = data_mesh() if data_parallel else None
+        train_step = make_train_step(mcfg, tcfg, mesh)
+        if mesh is not None:
+            state, sampler = replicate(state, mesh), replicate(sampler, mesh)
         bar = None
         if progress:
             from tqdm.auto import tqdm

@@ -152,3 +152,18 @@ def test_vmapped_models_match_individual_training():
         got = jax.tree.map(lambda x: x[i], stacked["params"])
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(solo[i]["params"])):
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+def test_data_parallel_matches_one_device(tmp_path):
+    assert jax.device_count() == 8  # tests/conftest.py fakes 8 CPU devices
+    z, norm = _seq()
+    tc = _tc(batch=8, iterations=6, log_every=1, save_every=6)
+    one = train.train(MC, tc, z, norm, tmp_path / "one", {"name": "toy"}, progress=False)
+    par = train.train(MC, tc, z, norm, tmp_path / "par", {"name": "toy"}, progress=False, data_parallel=True)
+    np.testing.assert_allclose([h["loss"] for h in par.history], [h["loss"] for h in one.history], rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(par.state["params"]), jax.tree.leaves(one.state["params"])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    leaf = jax.tree.leaves(par.state["params"])[0]
+    assert len(leaf.sharding.device_set) == 8
+    with pytest.raises(ValueError, match="batch 6 is not divisible by the 8 devices"):
+        train.make_train_step(MC, _tc(batch=6), train.data_mesh())
