@@ -40,6 +40,7 @@ class SegmentConfig:
     min_seg_s: float = 1.0  # shortest segment, seconds
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
     linkage: str = "ward"  # clustering of segment means: "ward" (Euclidean) or "average" (cosine)
+    segment_stats: str = "mean"  # segment descriptor: "mean" or "mean_std" (mean and per-feature std)
 
 
 def _features(x_TxH, cfg: SegmentConfig):
@@ -91,13 +92,17 @@ def labels_from_cuts(n: int, cuts) -> np.ndarray:
     return seg
 
 
-def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward") -> np.ndarray:
+def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "mean") -> np.ndarray:
     """Agglomerative clustering of segment means into k classes (Ward, or average linkage on cosine
     distance); returns a class per sample."""
     from sklearn.cluster import AgglomerativeClustering
 
     ids = np.unique(seg_N)
     means = np.stack([f_NxC[seg_N == i].mean(0) for i in ids])
+    if stats == "mean_std":  # a still pose and a periodic motion can share a mean, not a spread
+        means = np.concatenate([means, np.stack([f_NxC[seg_N == i].std(0) for i in ids])], 1)
+    elif stats != "mean":
+        raise ValueError(f"unknown segment_stats {stats!r}; use 'mean' or 'mean_std'")
     if len(ids) <= k:
         return seg_N.copy()
     if linkage == "ward":
@@ -136,7 +141,7 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         step = max(1, int(round(fps / cfg.target_fps)))
         fs = f[::step]
         cuts = change_points(fs, cfg.max_bkps, max(2, int(round(cfg.min_seg_s * fps / step))))
-        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage)
+        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
         return np.repeat(lab, step)[: len(x)]
     if cfg.method == "kmeans":
         from sklearn.cluster import KMeans
