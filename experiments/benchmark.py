@@ -146,16 +146,30 @@ def bench_torch(mcfg, batch, steps, warmup, frames):
     return train_ms, infer_ms, torch.__version__
 
 
+def cpu_info() -> dict:
+    """CPU model and the matrix extensions that decide fp32/bf16 speed (Linux; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {"model": platform.processor() or platform.machine()}
+    model_name = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []))
+    return {"model": model_name, "avx512f": "avx512f" in flags, "avx512_bf16": "avx512_bf16" in flags,
+            "amx_bf16": "amx_bf16" in flags}
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     mcfg = ModelConfig(dim=a.dim, hidden=a.hidden, source=a.source, target=a.target, dtype=a.dtype)
     tcfg = TrainConfig(batch=a.batch)
     dev = jax.devices()[0]
     info = {"backend": jax.default_backend(), "device": getattr(dev, "device_kind", str(dev)), "n_devices": jax.device_count(),
-            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "jax": jax.__version__,
+            "cpu": cpu_info(), "cores": os.cpu_count(), "jax": jax.__version__,
             "config": {"hidden": a.hidden, "batch": a.batch, "source": a.source, "target": a.target, "dim": a.dim,
                        "dtype": a.dtype, "models": a.models}}
-    print(f"backend {info['backend']} ({info['device']}), {info['cores']} cores, jax {jax.__version__}; "
+    cpu = info["cpu"]
+    print(f"backend {info['backend']} ({info['device']}), {cpu.get('model', '?')}, {info['cores']} cores "
+          f"(AVX-512 {'yes' if cpu.get('avx512f') else 'no'}, AMX {'yes' if cpu.get('amx_bf16') else 'no'}), jax {jax.__version__}; "
           f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}")
     flops = model.matmul_flops(mcfg, a.batch * a.models, train=True)
     ms, compile_s = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)

@@ -81,3 +81,12 @@ def test_reference_protocols_run_and_label_every_frame(params):
     assert lab.shape == (60,) and len(cuts) > 0 and all(0 < c < 60 for c in cuts)
     lab, cuts = segmentation.reference_cut_rule(params, CFG, z, k=2, threshold=1e9)  # none is
     assert cuts == []
+
+
+def test_collect_does_not_recompile_for_the_same_chunking(params):
+    z = np.random.default_rng(3).normal(size=(40, 3)).astype(np.float32)
+    embed.collect(params, CFG, z)
+    n = embed._run._cache_size()
+    embed.collect(params, CFG, z + 1.0)
+    embed.collect(params, CFG, z[:39])  # same number of windows: same shapes
+    assert embed._run._cache_size() == n

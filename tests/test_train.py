@@ -167,3 +167,13 @@ def test_data_parallel_matches_one_device(tmp_path):
     assert len(leaf.sharding.device_set) == 8
     with pytest.raises(ValueError, match="batch 6 is not divisible by the 8 devices"):
         train.make_train_step(MC, _tc(batch=6), train.data_mesh())
+
+
+def test_train_step_compiles_once():
+    z, norm = _seq()
+    sampler = train.WindowSampler.from_sequences(z, MC.source, MC.target)
+    step = train.make_train_step(MC, _tc())
+    state = train.init_state(MC, _tc())
+    for _ in range(5):
+        state, _ = step(state, sampler)
+    assert step._cache_size() == 1  # no silent recompiles across steps
