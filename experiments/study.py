@@ -45,9 +45,9 @@ CONFIGS = {
 }
 
 SEGMENTATIONS = {
-    "cpd": segmentation.SegmentConfig(),
-    "cpd_l2": segmentation.SegmentConfig(l2_normalize=True),
-    "cpd_min2s": segmentation.SegmentConfig(min_seg_s=2.0),
+    "cpd": segmentation.SegmentConfig(linkage="ward"),
+    "cpd_l2": segmentation.SegmentConfig(linkage="ward", l2_normalize=True),
+    "cpd_min2s": segmentation.SegmentConfig(linkage="ward", min_seg_s=2.0),
     "cpd_average": segmentation.SegmentConfig(linkage="average"),
     "kmeans_1s": segmentation.SegmentConfig(method="kmeans"),
 }
@@ -77,30 +77,35 @@ def score_checkpoint(trial, params, meta) -> dict:
     return out
 
 
-def score_raw(trial) -> dict:
+RAW = {"raw_frames": "ward", "raw_frames_average": "average"}  # the BENCHMARKS baseline; our segmentation on frames
+
+
+def score_raw(trial, linkage: str) -> dict:
     z = NormStats.fit(trial.frames).apply(trial.frames)
-    pred = segmentation.segment_embedding(z, trial.k, trial.fps, segmentation.SegmentConfig())
+    pred = segmentation.segment_embedding(z, trial.k, trial.fps, segmentation.SegmentConfig(linkage=linkage))
     return {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
 
 
 def write_table(jsonl: Path, md: Path) -> None:
     rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
-    raw = {}
+    raw = {name: {} for name in RAW}
     by = {}
     for r in rows:
-        if r["config"] == "raw_frames":
-            raw[r["trial"]] = r["scores"]
+        if r["config"] in RAW:
+            raw[r["config"]][r["trial"]] = r["scores"]
             continue
         for seg_name, sc in r["scores"].items():
             by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, r["seconds_fit"])
     lines = ["# Study: model, training and segmentation settings on subject 86 (honest protocol, only k)", "",
              "Produced by `python experiments/study.py` (see its docstring); each cell is the mean over the trials",
              "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial.", ""]
-    if raw:
-        trials = sorted(raw)
-        m = {k: np.mean([raw[t][k] for t in trials]) for k in KEYS}
-        lines += [f"Raw-frame baseline (PCA 95% + kernel CPD at the elbow + Ward on segment means), trials {' '.join(trials)}: "
-                  + ", ".join(f"{k} {m[k]:.3f}" for k in KEYS), ""]
+    what = {"raw_frames": "Raw-frame baseline of BENCHMARKS (PCA 95% + kernel CPD at the elbow + Ward on segment means)",
+            "raw_frames_average": "Our segmentation (average-cosine linkage) on raw frames instead of decoder states"}
+    for name, per in raw.items():
+        if per:
+            trials = sorted(per)
+            m = {k: np.mean([per[t][k] for t in trials]) for k in KEYS}
+            lines += [f"{what[name]}, trials {' '.join(trials)}: " + ", ".join(f"{k} {m[k]:.3f}" for k in KEYS), ""]
     lines += ["| config | segmentation | seeds | trials | " + " | ".join(KEYS) + " | fit s |",
               "|---" * (5 + len(KEYS)) + "|"]
     for (cfg, seg_name), seeds in sorted(by.items()):
@@ -141,10 +146,11 @@ def main(argv=None) -> int:
     loaded = {tr: subject86.load_trial(tr, a.data_dir, a.mirror) for tr in trials}
     with open(jsonl, "a") as log:
         for tr, trial in loaded.items():
-            if ("raw_frames", 0, tr) not in done:
-                log.write(json.dumps({"config": "raw_frames", "seed": 0, "trial": tr, "scores": score_raw(trial),
-                                      "seconds_fit": 0.0}) + "\n")
-                log.flush()
+            for name, linkage in RAW.items():
+                if (name, 0, tr) not in done:
+                    log.write(json.dumps({"config": name, "seed": 0, "trial": tr, "scores": score_raw(trial, linkage),
+                                          "seconds_fit": 0.0}) + "\n")
+                    log.flush()
         for c in a.configs:
             m, t = CONFIGS[c]
             for seed in a.seeds:

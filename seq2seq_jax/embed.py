@@ -78,7 +78,8 @@ def run_windows(params, cfg: ModelConfig, win_NxWxD, chunk: int = 256) -> dict:
     return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
 
 
-def _fill_nearest(x_TxK, covered_T):
+def fill_nearest(x_TxK, covered_T):
+    """Rows of ``x`` where ``covered`` is False replaced by the nearest covered row (ties: the earlier one)."""
     idx = np.flatnonzero(covered_T)
     pos = np.searchsorted(idx, np.arange(len(covered_T)))
     left = idx[np.clip(pos - 1, 0, len(idx) - 1)]
@@ -103,7 +104,7 @@ def collect(params, cfg: ModelConfig, z_TxD: np.ndarray, stride: int | None = No
     c = np.maximum(count, 1)
     st = (acc / c[:, None]).astype(np.float32)
     er = (e / c).astype(np.float32)
-    st, er = _fill_nearest(st, covered), _fill_nearest(er[:, None], covered)[:, 0]
+    st, er = fill_nearest(st, covered), fill_nearest(er[:, None], covered)[:, 0]
     return Embedding(st, er, covered, starts, ctx, err)
 
 

@@ -3,7 +3,7 @@
 Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA,
 sub-sampled to about 30 frames per second, cut by kernel change-point detection (ruptures ``KernelCPD``, RBF
 kernel, number of change points at the elbow of the cost curve), and the segments' mean embeddings are
-clustered into k classes (Ward agglomerative). Labels therefore form segments, and two segments of the same
+clustered into k classes (agglomerative, average linkage on cosine distance; Ward by option). Labels therefore form segments, and two segments of the same
 action get the same label. Alternatives kept by flag: "kmeans" (KMeans on frames, then a majority filter of
 ``smooth_s`` seconds), "agglomerative" (Ward on frames, then the same filter).
 
@@ -39,7 +39,8 @@ class SegmentConfig:
     max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
     min_seg_s: float = 1.0  # shortest segment, seconds
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
-    linkage: str = "ward"  # clustering of segment means: "ward" (Euclidean) or "average" (cosine)
+    linkage: str = "average"  # clustering of segment means: "average" (cosine distance; chosen by the study in
+    # docs/study.md: Hungarian accuracy 0.905 vs 0.852 for Ward over 6 trials x 3 seeds) or "ward" (Euclidean)
     segment_stats: str = "mean"  # segment descriptor: "mean" or "mean_std" (mean and per-feature std)
 
 
@@ -161,12 +162,7 @@ def segment_states(emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig()
     cov = np.asarray(emb.covered)
     lab = np.zeros(len(cov), np.int64)
     lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed)
-    idx = np.flatnonzero(cov)
-    nearest = idx[np.clip(np.searchsorted(idx, np.arange(len(cov))), 0, len(idx) - 1)]
-    left = idx[np.clip(np.searchsorted(idx, np.arange(len(cov))) - 1, 0, len(idx) - 1)]
-    t = np.arange(len(cov))
-    nearest = np.where(np.abs(t - left) <= np.abs(nearest - t), left, nearest)
-    return lab[nearest]
+    return embed.fill_nearest(lab, cov)
 
 
 def _single_linkage_cosine(x_NxH, k: int) -> np.ndarray:
