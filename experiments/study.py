@@ -98,7 +98,8 @@ def write_table(jsonl: Path, md: Path) -> None:
             by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, r["seconds_fit"])
     lines = ["# Study: model, training and segmentation settings on subject 86 (honest protocol, only k)", "",
              "Produced by `python experiments/study.py` (see its docstring); each cell is the mean over the trials",
-             "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial.", ""]
+             "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial, averaged over the",
+             "runs that trained in the study (not those restored from a checkpoint of an interrupted run).", ""]
     what = {"raw_frames": "Raw-frame baseline of BENCHMARKS (PCA 95% + kernel CPD at the elbow + Ward on segment means)",
             "raw_frames_average": "Our segmentation (average-cosine linkage) on raw frames instead of decoder states"}
     for name, per in raw.items():
@@ -113,7 +114,8 @@ def write_table(jsonl: Path, md: Path) -> None:
         if not common:
             continue
         per_seed = {k: [np.mean([seeds[s][t][0][k] for t in common]) for s in seeds] for k in KEYS}
-        fit = np.mean([seeds[s][t][1] for s in seeds for t in common])
+        fits = [seeds[s][t][1] for s in seeds for t in common if seeds[s][t][1] > 1.0]  # 0 s: restored, not trained
+        fit = np.mean(fits) if fits else float("nan")
         cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" if len(v) > 1 else f"{v[0]:.3f}" for v in per_seed.values()]
         lines.append(f"| {cfg} | {seg_name} | {len(seeds)} | {' '.join(common)} | " + " | ".join(cells) + f" | {fit:.0f} |")
     md.write_text("\n".join(lines) + "\n")

@@ -1,11 +1,11 @@
 """Segment your own data: one call for any multichannel time series.
 
 >>> import numpy as np, seq2seq_jax
->>> t = np.arange(3000)
->>> x = np.where((t // 1000)[:, None] == 1, np.sign(np.sin(t / 7.0))[:, None], np.sin(t / 20.0)[:, None]) * [1, 0.5]
->>> res = seq2seq_jax.segment(x, k=2, fps=30, hidden=32, iterations=300)   # doctest: +SKIP
->>> res.segments[:2]                                                        # doctest: +SKIP
-[{'start': 0, 'end': 1004, 'label': 0, ...}, {'start': 1004, 'end': 2010, 'label': 1, ...}]
+>>> t = np.arange(3000)                       # a square wave between two stretches of a sine, 2 channels
+>>> x = np.where((t // 1000 == 1)[:, None], np.sign(np.sin(t / 5.0))[:, None], np.sin(t / 3.0)[:, None]) * [1, 0.5]
+>>> res = seq2seq_jax.segment(x, k=2, fps=30, hidden=32, iterations=300)
+>>> [(round(s["start"], -2), s["label"]) for s in res.segments]   # starts to the nearest 100 frames
+[(0, 0), (1000, 1), (2000, 0)]
 
 The model is trained on the sequence itself (unsupervised), its decoder states embed every frame, and the
 embedding is segmented with change points and clustered into k classes (see ``segmentation``).

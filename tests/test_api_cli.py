@@ -149,3 +149,12 @@ def test_command_on_a_hand_written_csv(tmp_path, capsys):
 def test_module_entry_point_help():
     r = subprocess.run([sys.executable, "-m", "seq2seq_jax", "segment", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--k" in r.stdout
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import seq2seq_jax.api
+
+    failures, tried = doctest.testmod(seq2seq_jax.api, optionflags=doctest.ELLIPSIS)
+    assert tried >= 4 and failures == 0
