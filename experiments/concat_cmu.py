@@ -77,7 +77,7 @@ def run_one(a, seed: int) -> dict:
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
     emb = embed.collect(params, meta.model, z)
-    ours = segmentation.segment_states(emb, k, seq.fps, segmentation.SegmentConfig(method=a.segmentation), seed=seed)
+    ours = segmentation.segment_states(emb, k, seq.fps, segmentation.SegmentConfig(method=a.segmentation), seed=seed, frames_TxD=z)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, a.threshold)
     res = {"seed": seed, "actions": list(seq.actions), "clips": [list(c) for c in seq.clips], "frames": len(z),
            "ours": metrics.all_metrics(seq.labels, ours, windows),

@@ -44,12 +44,14 @@ CONFIGS = {
     "paper": (ModelConfig(hidden=1024, source=50, target=25), TrainConfig(lr=1e-4, iterations=10_000, save_every=500, keep=1)),
 }
 
-SEGMENTATIONS = {
-    "cpd": segmentation.SegmentConfig(linkage="ward"),
-    "cpd_l2": segmentation.SegmentConfig(linkage="ward", l2_normalize=True),
-    "cpd_min2s": segmentation.SegmentConfig(linkage="ward", min_seg_s=2.0),
-    "cpd_average": segmentation.SegmentConfig(linkage="average"),
-    "kmeans_1s": segmentation.SegmentConfig(method="kmeans"),
+SEGMENTATIONS = {  # frames_weight 0: decoder states only
+    "cpd": segmentation.SegmentConfig(linkage="ward", frames_weight=0.0),
+    "cpd_l2": segmentation.SegmentConfig(linkage="ward", l2_normalize=True, frames_weight=0.0),
+    "cpd_min2s": segmentation.SegmentConfig(linkage="ward", min_seg_s=2.0, frames_weight=0.0),
+    "cpd_average": segmentation.SegmentConfig(linkage="average", frames_weight=0.0),
+    "cpd_average_frames0.5": segmentation.SegmentConfig(linkage="average", frames_weight=0.5),
+    "cpd_average_frames1": segmentation.SegmentConfig(linkage="average", frames_weight=1.0),
+    "kmeans_1s": segmentation.SegmentConfig(method="kmeans", frames_weight=0.0),
 }
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 
@@ -68,11 +70,14 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def score_checkpoint(trial, params, meta) -> dict:
-    emb = embed.collect(params, meta.model, meta.norm.apply(trial.frames))
+def score_checkpoint(trial, params, meta, only=None) -> dict:
+    z = meta.norm.apply(trial.frames)
+    emb = embed.collect(params, meta.model, z)
     out = {}
     for name, sc in SEGMENTATIONS.items():
-        pred = segmentation.segment_states(emb, trial.k, trial.fps, sc)
+        if only is not None and name not in only:
+            continue
+        pred = segmentation.segment_states(emb, trial.k, trial.fps, sc, frames_TxD=z)
         out[name] = {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
     return out
 
@@ -82,7 +87,7 @@ RAW = {"raw_frames": "ward", "raw_frames_average": "average"}  # the BENCHMARKS 
 
 def score_raw(trial, linkage: str) -> dict:
     z = NormStats.fit(trial.frames).apply(trial.frames)
-    pred = segmentation.segment_embedding(z, trial.k, trial.fps, segmentation.SegmentConfig(linkage=linkage))
+    pred = segmentation.segment_embedding(z, trial.k, trial.fps, segmentation.SegmentConfig(linkage=linkage, frames_weight=0.0))
     return {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
 
 
@@ -121,6 +126,26 @@ def write_table(jsonl: Path, md: Path) -> None:
     md.write_text("\n".join(lines) + "\n")
 
 
+def fill_missing(jsonl: Path, loaded: dict, train_dir: Path) -> None:
+    """Scores existing checkpoints under segmentation settings added since they were scored (rewrites the file)."""
+    if not jsonl.exists():
+        return
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
+    changed = False
+    for r in rows:
+        missing = [n for n in SEGMENTATIONS if r["config"] in CONFIGS and n not in r["scores"]]
+        workdir = train_dir / r["config"] / f"seed{r['seed']}" / f"trial_{r['trial']}"
+        if missing and r["trial"] in loaded and (workdir / "checkpoints").exists():
+            from seq2seq_jax import train
+
+            params, meta, _ = train.load(workdir)
+            r["scores"].update(score_checkpoint(loaded[r["trial"]], params, meta, only=missing))
+            changed = True
+            print(f"rescored {r['config']} seed {r['seed']} trial {r['trial']}: {', '.join(missing)}", flush=True)
+    if changed:
+        jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     if a.list:
@@ -146,6 +171,7 @@ def main(argv=None) -> int:
             r = json.loads(line)
             done.add((r["config"], r["seed"], r["trial"]))
     loaded = {tr: subject86.load_trial(tr, a.data_dir, a.mirror) for tr in trials}
+    fill_missing(jsonl, loaded, Path(a.train_dir))
     with open(jsonl, "a") as log:
         for tr, trial in loaded.items():
             for name, linkage in RAW.items():

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
             params = state["params"]
             emb = embed.collect(params, mcfg, z)
             sil = silhouette_score_of_states(emb.states[emb.covered][::5], trial.k)
-            pred = segmentation.segment_states(emb, trial.k, trial.fps)
+            pred = segmentation.segment_states(emb, trial.k, trial.fps, frames_TxD=z)
             acc = metrics.accuracy_hungarian(trial.labels, pred)  # evaluation only, never used in training
             print(f"trial {trial.trial} step {step}: silhouette {sil:.3f}, Hungarian accuracy {acc:.3f}", flush=True)
             return {"silhouette": sil, "acc_hungarian": acc}

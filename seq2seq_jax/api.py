@@ -122,16 +122,16 @@ def segments_table(labels, fps: float) -> list[dict]:
             for s, e in zip(b[:-1], b[1:])]
 
 
-def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AUTO_K_MAX):
+def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AUTO_K_MAX, frames_TxD=None):
     """(k, scores): the k in 2..k_max whose segmentation has the highest silhouette (of frames, on the
-    PCA features, labels from our segmentation); 1 when change-point detection finds no change."""
+    segmentation's features, labels from our segmentation); 1 when change-point detection finds no change."""
     from sklearn.metrics import silhouette_score
 
     scores = {}
-    feats = segmentation._features(x_TxH, cfg)
+    feats = segmentation._features(x_TxH, cfg, frames_TxD)
     step = max(1, len(feats) // 3000)
     for k in range(2, k_max + 1):
-        lab = segmentation.segment_embedding(x_TxH, k, fps, cfg)
+        lab = segmentation.segment_embedding(x_TxH, k, fps, cfg, frames_TxD=frames_TxD)
         n = len(np.unique(lab))
         if n < k:
             break  # fewer segments than k: larger k changes nothing
@@ -191,9 +191,10 @@ def segment(x_TxC, k, fps: float = 30.0, *, hidden: int = 128, source: int = 50,
     emb = model.embedding(x)
     t2 = time.perf_counter()
     k_scores = None
+    z = model.meta.norm.apply(x)
     if k == "auto":
-        k, k_scores = choose_k(emb.states[emb.covered], fps, seg)
-    labels = segmentation.segment_states(emb, k, fps, seg, seed=seed)
+        k, k_scores = choose_k(emb.states[emb.covered], fps, seg, frames_TxD=z[emb.covered])
+    labels = segmentation.segment_states(emb, k, fps, seg, seed=seed, frames_TxD=z)
     labels = _first_appearance(labels)
     t3 = time.perf_counter()
     return SegmentResult(labels, segments_table(labels, fps), emb.states, model, k, k_scores, fps,

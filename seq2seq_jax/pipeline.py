@@ -53,7 +53,7 @@ def analyse_subject86(trial: Trial, params, meta, seg_cfg: segmentation.SegmentC
     t0 = time.perf_counter()
     emb = embed.collect(params, meta.model, z)
     t_embed = time.perf_counter() - t0
-    pred = segmentation.segment_states(emb, trial.k, trial.fps, seg_cfg)
+    pred = segmentation.segment_states(emb, trial.k, trial.fps, seg_cfg, frames_TxD=z)
     t_seg = time.perf_counter() - t0 - t_embed
     res = {
         "trial": trial.trial,

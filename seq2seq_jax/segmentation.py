@@ -3,7 +3,8 @@
 Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA,
 sub-sampled to about 30 frames per second, cut by kernel change-point detection (ruptures ``KernelCPD``, RBF
 kernel, number of change points at the elbow of the cost curve), and the segments' mean embeddings are
-clustered into k classes (agglomerative, average linkage on cosine distance; Ward by option). Labels therefore form segments, and two segments of the same
+clustered into k classes (agglomerative, average linkage on cosine distance; Ward by option). When the
+normalized input frames are given, their PCA features are appended at half weight (``frames_weight``). Labels therefore form segments, and two segments of the same
 action get the same label. Alternatives kept by flag: "kmeans" (KMeans on frames, then a majority filter of
 ``smooth_s`` seconds), "agglomerative" (Ward on frames, then the same filter).
 
@@ -42,16 +43,29 @@ class SegmentConfig:
     linkage: str = "average"  # clustering of segment means: "average" (cosine distance; chosen by the study in
     # docs/study.md: Hungarian accuracy 0.905 vs 0.852 for Ward over 6 trials x 3 seeds) or "ward" (Euclidean)
     segment_stats: str = "mean"  # segment descriptor: "mean" or "mean_std" (mean and per-feature std)
+    frames_weight: float = 0.5  # weight of the input frames' PCA features appended to the states' (0: states only);
+    # each block is scaled to unit RMS norm first. 0.5 was chosen among {0, 0.5, 1} in docs/study.md
 
 
-def _features(x_TxH, cfg: SegmentConfig):
-    x = np.asarray(x_TxH, np.float64)
-    if cfg.l2_normalize:
-        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+def _pca_features(x, cfg: SegmentConfig):
     n = cfg.pca_var if cfg.pca_var < 1 else int(cfg.pca_var)
     n = min(n, x.shape[1], len(x)) if isinstance(n, int) else n
     f, _ = embed.pca(x, n)
     return f
+
+
+def _features(x_TxH, cfg: SegmentConfig, frames_TxD=None):
+    """PCA features of the embedding, with the input frames' PCA features appended when given and
+    ``cfg.frames_weight`` > 0 (each block scaled to unit RMS norm, the frames then weighted)."""
+    x = np.asarray(x_TxH, np.float64)
+    if cfg.l2_normalize:
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    f = _pca_features(x, cfg)
+    if frames_TxD is None or cfg.frames_weight <= 0:
+        return f
+    fr = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
+    rms = lambda a: np.sqrt(np.mean(np.sum(a * a, axis=1))) + 1e-12  # noqa: E731
+    return np.concatenate([f / rms(f), cfg.frames_weight * fr / rms(fr)], axis=1)
 
 
 def elbow(costs) -> int:
@@ -128,8 +142,12 @@ def majority_filter(labels, width: int) -> np.ndarray:
     return classes[np.argmax(counts, 1)]
 
 
-def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0) -> np.ndarray:
-    """Our segmentation: a label per frame from a per-frame embedding and the number of classes k."""
+def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0,
+                      frames_TxD=None) -> np.ndarray:
+    """Our segmentation: a label per frame from a per-frame embedding and the number of classes k.
+
+    ``frames_TxD`` (the normalized input frames) are appended to the features with weight
+    ``cfg.frames_weight``; without them only the embedding is used."""
     x = np.asarray(x_TxH)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
@@ -137,7 +155,9 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         raise ValueError(f"k must be >= 1, got {k}")
     if cfg.method not in METHODS:
         raise ValueError(f"unknown segmentation method {cfg.method!r}; choose one of {METHODS}")
-    f = _features(x, cfg)
+    if frames_TxD is not None and len(frames_TxD) != len(x):
+        raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
+    f = _features(x, cfg, frames_TxD)
     if cfg.method == "cpd":
         step = max(1, int(round(fps / cfg.target_fps)))
         fs = f[::step]
@@ -155,13 +175,15 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
     return majority_filter(lab, int(round(cfg.smooth_s * fps)))
 
 
-def segment_states(emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0) -> np.ndarray:
+def segment_states(emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0,
+                   frames_TxD=None) -> np.ndarray:
     """Our segmentation of an ``embed.Embedding``: only the frames a decoder predicted are segmented (the
     copies filled in at the start and the tail would form an artificial constant segment), then the others
     take the label of the nearest predicted frame."""
     cov = np.asarray(emb.covered)
     lab = np.zeros(len(cov), np.int64)
-    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed)
+    fr = None if frames_TxD is None else np.asarray(frames_TxD)[cov]
+    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed, fr)
     return embed.fill_nearest(lab, cov)
 
 
