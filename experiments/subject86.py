@@ -109,6 +109,9 @@ def main(argv=None) -> int:
         print(_row(res), flush=True)
     total = time.perf_counter() - t_start
     print(_table(rows))
+    if rows and "baseline" in rows[0]:
+        mb = {k: float(np.mean([r["baseline"][k] for r in rows])) for k, _ in COLS}
+        print("baseline (" + pipeline.BASELINE_NOTE + "), mean: " + ", ".join(f"{n} {mb[k]:.3f}" for k, n in COLS))
     print(f"{len(rows)} trials in {total:.0f} s")
     pipeline.write_json(out / "results.json", {
         "trials": rows, "seconds_total": total, "model": vars(mcfg) if not a.restore else "from checkpoints",

@@ -18,6 +18,10 @@ from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.subject86 import Trial
 
 ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
+# The strongest off-the-shelf k-only method of BENCHMARKS: ruptures KernelCPD (RBF) on PCA (95%) of the
+# normalized frames at 30 fps, change points at the elbow, Ward clustering of the segment means into k.
+BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0)
+BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment means (no model)"
 
 
 def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, data_info: dict, restore: bool = False,
@@ -44,8 +48,9 @@ def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, da
 
 
 def analyse_subject86(trial: Trial, params, meta, seg_cfg: segmentation.SegmentConfig = segmentation.SegmentConfig(),
-                      out_dir=None, oracle: bool = True) -> dict:
-    """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts).
+                      out_dir=None, oracle: bool = True, baseline: bool = True) -> dict:
+    """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts);
+    with ``baseline``, the off-the-shelf baseline on the same frames (ruptures on PCA of the frames).
 
     Returns a JSON-able dict with the metrics, timings and the output files.
     """
@@ -63,6 +68,9 @@ def analyse_subject86(trial: Trial, params, meta, seg_cfg: segmentation.SegmentC
         "seconds_embed": t_embed,
         "seconds_segment": t_seg,
     }
+    if baseline:
+        base = segmentation.segment_embedding(z, trial.k, trial.fps, BASELINE)
+        res["baseline"] = {**metrics.all_metrics(trial.labels, base, trial.windows), "note": BASELINE_NOTE}
     oracle_pred = None
     if oracle:
         oracle_pred = segmentation.reference_oracle(params, meta.model, z, trial.segments(), trial.k)

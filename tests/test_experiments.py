@@ -26,13 +26,14 @@ def test_subject86_train_then_restore_reproduces(tmp_path, data, capsys):
     assert s86.main(common + tiny + ["--out", str(tmp_path / "a")]) == 0
     trained = json.loads((tmp_path / "a" / "results.json").read_text())["trials"][0]
     assert trained["oracle"]["note"].startswith("uses the ground-truth boundaries")
+    assert trained["baseline"]["note"].startswith("ruptures") and 0 <= trained["baseline"]["acc_hungarian"] <= 1
     for f in trained["files"]:
         assert Path(f).stat().st_size > 5000  # a real PNG, not an empty file
     assert s86.main(common + ["--restore", "--out", str(tmp_path / "b"), "--no_plots"]) == 0
     restored = json.loads((tmp_path / "b" / "results.json").read_text())["trials"][0]
     assert restored["ours"] == trained["ours"] and restored["oracle"] == trained["oracle"]
     out = capsys.readouterr().out
-    assert "GT-boundaries" in out and "mean" in out
+    assert "GT-boundaries" in out and "mean" in out and "baseline (ruptures" in out
 
 
 def test_subject86_errors(tmp_path, data, capsys):
