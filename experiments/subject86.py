@@ -79,6 +79,14 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     train_dir = Path(a.train_dir or (REPO / "checkpoints" / "subject86" if a.restore else REPO / "runs" / "subject86"))
+    if a.restore and a.trial == ["all"]:  # every trial present that has a checkpoint
+        missing = [t for t in trials if not (train_dir / f"trial_{t}" / "checkpoints").is_dir()]
+        trials = [t for t in trials if t not in missing]
+        if missing:
+            print(f"no checkpoint in {train_dir} for trials {' '.join(missing)}: skipped (train them without --restore)")
+        if not trials:
+            print(f"error: no trial has both its data and a checkpoint in {train_dir}", file=sys.stderr)
+            return 2
     mcfg = ModelConfig(hidden=a.hidden, source=a.source_seq_len, target=a.target_seq_len, tied=not a.untied,
                        adversarial=a.adversarial, dtype=a.dtype)
     tcfg = TrainConfig(lr=a.learning_rate, batch=a.batch_size, iterations=a.iterations, seed=a.seed,

@@ -34,6 +34,12 @@ def test_subject86_train_then_restore_reproduces(tmp_path, data, capsys):
     assert restored["ours"] == trained["ours"] and restored["oracle"] == trained["oracle"]
     out = capsys.readouterr().out
     assert "GT-boundaries" in out and "mean" in out and "baseline (ruptures" in out
+    # --restore on all trials evaluates those that have a checkpoint and says which it skipped
+    args = ["--trial", "all", "--restore", "--train_dir", str(tmp_path / "ckpt"), "--quiet", "--no_plots", "--no_oracle",
+            "--out", str(tmp_path / "c")] + _data_args(data)
+    assert s86.main(args) == 0
+    assert [r["trial"] for r in json.loads((tmp_path / "c" / "results.json").read_text())["trials"]] == ["09"]
+    assert "skipped" in capsys.readouterr().out
 
 
 def test_subject86_errors(tmp_path, data, capsys):
