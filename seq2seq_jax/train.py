@@ -9,6 +9,7 @@ the loop checks it whenever it pulls metrics and stops with ``NonFiniteLossError
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import signal
@@ -29,6 +30,9 @@ from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data import windows
 from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
+
+
+MAX_IN_FLIGHT = 2  # steps dispatched ahead of the computation (keeps the device busy, the loop honest)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -312,9 +316,15 @@ def train(
         interrupted = False
         with _StopFlag() as stop, open(workdir / "metrics.jsonl", "a") as log:
             step = step0
+            in_flight = collections.deque()
             while step < tcfg.iterations:
                 state, metrics = train_step(state, sampler)
                 step += 1
+                # JAX dispatches asynchronously: without a bound the loop runs dozens of steps ahead of the
+                # computation, the progress bar shows dispatched steps, and a SIGTERM waits for all of them.
+                in_flight.append(metrics["loss"])
+                if len(in_flight) > MAX_IN_FLIGHT:
+                    in_flight.popleft().block_until_ready()
                 if bar is not None:
                     bar.update(1)
                 last = step == tcfg.iterations
