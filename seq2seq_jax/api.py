@@ -85,8 +85,8 @@ class SegmentResult:
     def plot(self, out_dir, name: str = "segmentation", truth=None) -> list[Path]:
         """Writes the segmentation bars (above ``truth`` when given) and the 3-D PCA embedding as PNG files."""
         out = Path(out_dir)
-        p3, _ = embed.pca(self.embedding[:: max(1, len(self.labels) // 5000)], 3)
         step = max(1, len(self.labels) // 5000)
+        p3, _ = embed.pca(self.embedding[::step], 3)
         return [
             plots.segmentation_bars(out / f"{name}.png", truth, self.labels, self.fps, f"{name}: k = {self.k}"),
             plots.embedding_3d(out / f"{name}_pca.png", p3, self.labels[::step] if truth is None else np.asarray(truth)[::step],

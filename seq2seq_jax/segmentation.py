@@ -199,6 +199,16 @@ def _fill(labels_T, covered_T):
         if len(idx) else labels_T
 
 
+def _cluster_and_fill(states_NxH, frames_N, n_frames: int, k: int) -> np.ndarray:
+    """The reference's labelling: decoder states clustered (cosine, single linkage), each frame without a
+    state taking the label of the previous labelled frame."""
+    lab = np.zeros(n_frames, np.int64)
+    covered = np.zeros(n_frames, bool)
+    lab[frames_N] = _single_linkage_cosine(states_NxH, k)
+    covered[frames_N] = True
+    return _fill(lab, covered)
+
+
 def reference_cut_rule(params, cfg: ModelConfig, z_TxD, k: int, threshold: float = 1.0):
     """The reference's case-(i) protocol: returns (labels_T, cuts).
 
@@ -224,12 +234,7 @@ def reference_cut_rule(params, cfg: ModelConfig, z_TxD, k: int, threshold: float
             start = win_start + T  # decoders tile the sequence (the reference advances by S; S = T in case i)
         states.append(out["states"][0][keep])
         frames.append(win_start + S + keep)
-    states, frames = np.concatenate(states), np.concatenate(frames)
-    lab = np.zeros(len(z), np.int64)
-    covered = np.zeros(len(z), bool)
-    lab[frames] = _single_linkage_cosine(states, k)
-    covered[frames] = True
-    return _fill(lab, covered), cuts
+    return _cluster_and_fill(np.concatenate(states), np.concatenate(frames), len(z), k), cuts
 
 
 def reference_oracle(params, cfg: ModelConfig, z_TxD, segments, k: int):
@@ -248,9 +253,4 @@ def reference_oracle(params, cfg: ModelConfig, z_TxD, segments, k: int):
         st = embed.run_windows(params, cfg, win)["states"]
         all_states.append(st.reshape(-1, st.shape[-1]))
         all_frames.append((a + starts[:, None] + cfg.source + np.arange(cfg.target)[None]).reshape(-1))
-    states, frames = np.concatenate(all_states), np.concatenate(all_frames)
-    lab = np.zeros(len(z), np.int64)
-    covered = np.zeros(len(z), bool)
-    lab[frames] = _single_linkage_cosine(states, k)
-    covered[frames] = True
-    return _fill(lab, covered)
+    return _cluster_and_fill(np.concatenate(all_states), np.concatenate(all_frames), len(z), k)
