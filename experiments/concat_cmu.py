@@ -4,9 +4,11 @@
     python experiments/concat_cmu.py --actions walking,running,jumping --gen_video
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10   # a sweep over seeds 0..9
 
-Prints, for ours (only k = number of actions given) and for the reference's cut rule (windows cut where the
-prediction error exceeds 1.0, states clustered by cosine single linkage): ARI, AMI, V-measure, Hungarian
-accuracy and boundary F1 (a hit within 1 s of a true clip boundary).
+Prints, for ours (only k = number of actions given; the sequence is cut at the splices found in the frames,
+where most channels jump at once, and each piece is one segment: ``--within_recordings none``) and for the
+reference's cut rule (windows cut where the prediction error exceeds 1.0, states clustered by cosine single
+linkage): ARI, AMI, V-measure, Hungarian accuracy and boundary F1 (a hit within 1 s of a true clip boundary),
+and the number of splices found / clip joins.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def parse_args(argv=None):
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints go to a subfolder per draw")
     p.add_argument("--load", type=int, default=None, help="resume from (or evaluate) this saved step")
     p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
+    p.add_argument("--within_recordings", choices=("none", "cpd"), default="none",
+                   help="ours: 'none' (default) takes each piece between detected splices as one segment, as every "
+                        "clip here is one action; 'cpd' also cuts inside the pieces")
     p.add_argument("--threshold", type=float, default=1.0, help="MSE threshold of the reference's cut rule")
     p.add_argument("--gen_video", action="store_true", help="write a GIF (and an MP4 when ffmpeg exists)")
     p.add_argument("--video_dir", default=None, help="where videos go (default: --out)")
@@ -77,10 +82,12 @@ def run_one(a, seed: int) -> dict:
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
     emb = embed.collect(params, meta.model, z)
-    ours = segmentation.segment_states(emb, k, seq.fps, segmentation.SegmentConfig(method=a.segmentation), seed=seed, frames_TxD=z)
+    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings)
+    ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z)
+    found = segmentation.splices(z, seq.fps, seg_cfg.splice_share, min_gap=int(round(seg_cfg.min_seg_s * seq.fps)))
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, a.threshold)
     res = {"seed": seed, "actions": list(seq.actions), "clips": [list(c) for c in seq.clips], "frames": len(z),
-           "ours": metrics.all_metrics(seq.labels, ours, windows),
+           "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},
            "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
            "seconds_fit": t_fit, "checkpoint": str(workdir)}
     out = Path(a.out)
@@ -127,7 +134,7 @@ def main(argv=None) -> int:
             return 0
         rows.append(r)
         print(f"{s:4d}  ours: {_fmt(r['ours'])} | reference cut rule: {_fmt(r['reference_cut_rule'])}  "
-              f"{'+'.join(c[0] for c in r['clips'])}", flush=True)
+              f"{'+'.join(c[0] for c in r['clips'])}  splices {len(r['ours']['splices'])}/{len(r['clips']) - 1}", flush=True)
     if len(rows) > 1:
         for proto in ("ours", "reference_cut_rule"):
             mean = {k: np.mean([r[proto][k] for r in rows]) for k, _ in KEYS}

@@ -30,7 +30,7 @@ def _segment_cmd(a) -> int:
         out = Path(a.out or f"{Path(a.file).stem}_seq2seq")
         res = api.segment(x, a.k, fps=a.fps, hidden=a.hidden, source=a.source, target=a.target, iterations=a.iterations,
                           lr=a.learning_rate, seed=a.seed, workdir=None if a.restore else out / "model", restore=a.restore,
-                          seg=segmentation.SegmentConfig(method=a.segmentation), progress=not a.quiet)
+                          seg=segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings), progress=not a.quiet)
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -85,6 +85,9 @@ def main(argv=None) -> int:
     s.add_argument("--learning_rate", type=float, default=1e-3)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--segmentation", default="cpd", choices=("cpd", "kmeans", "agglomerative"))
+    s.add_argument("--within_recordings", default="cpd", choices=("cpd", "none"),
+                   help="the file joins separate recordings (found as splices, where most channels jump at once): "
+                        "'none' keeps each recording as one segment, 'cpd' (default) also cuts inside them")
     s.add_argument("--no_plots", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)

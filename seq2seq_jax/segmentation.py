@@ -4,8 +4,11 @@ Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding
 sub-sampled to about 30 frames per second, cut by kernel change-point detection (ruptures ``KernelCPD``, RBF
 kernel, number of change points at the elbow of the cost curve), and the segments' mean embeddings are
 clustered into k classes (agglomerative, average linkage on cosine distance; Ward by option). When the
-normalized input frames are given, their PCA features are appended at half weight (``frames_weight``). Labels therefore form segments, and two segments of the same
-action get the same label. Alternatives kept by flag: "kmeans" (KMeans on frames, then a majority filter of
+normalized input frames are given, their PCA features are appended at half weight (``frames_weight``), and
+*splices* are found in them: frames where most channels jump at once, as where separate recordings were
+joined (``splices``); every splice is a cut, and with ``within_recordings="none"`` the pieces between splices
+are not cut further (case i, where every clip is one action). Labels therefore form segments, and two
+segments of the same action get the same label. Alternatives kept by flag: "kmeans" (KMeans on frames, then a majority filter of
 ``smooth_s`` seconds), "agglomerative" (Ward on frames, then the same filter).
 
 The reference's protocols, reproduced for comparison:
@@ -45,6 +48,11 @@ class SegmentConfig:
     segment_stats: str = "mean"  # segment descriptor: "mean" or "mean_std" (mean and per-feature std)
     frames_weight: float = 0.5  # weight of the input frames' PCA features appended to the states' (0: states only);
     # each block is scaled to unit RMS norm first. 0.5 was chosen among {0, 0.5, 1} in docs/study.md
+    splice_share: float = 0.6  # a splice: a frame-to-frame change over 10x its channel's typical change in at
+    # least this share of the channels (0: no splice detection). Measured on the dev data: every clip join of
+    # case (i) 0.73-1.0; every other frame at most 0.51 (glitches, dropped frames inside subject-86 trials)
+    within_recordings: str = "cpd"  # "cpd": change points inside the pieces between splices as well; "none":
+    # each piece between splices is one segment (falls back to "cpd" when there are fewer pieces than k)
 
 
 def _pca_features(x, cfg: SegmentConfig):
@@ -66,6 +74,35 @@ def _features(x_TxH, cfg: SegmentConfig, frames_TxD=None):
     fr = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
     rms = lambda a: np.sqrt(np.mean(np.sum(a * a, axis=1))) + 1e-12  # noqa: E731
     return np.concatenate([f / rms(f), cfg.frames_weight * fr / rms(fr)], axis=1)
+
+
+def splices(frames_TxD, fps: float, share: float = 0.6, factor: float = 10.0, min_gap: int | None = None) -> np.ndarray:
+    """Frames that start a new recording: where the change from the previous frame exceeds ``factor`` times the
+    channel's typical change (its median over about 1 s) in at least ``share`` of the channels.
+
+    A joint of separate recordings moves every channel at once; a glitch inside a recording (a marker swap,
+    an exponential-map angle wrap) moves a few, and the catch-up after a few dropped frames moves many channels
+    but by a few typical changes only. Candidates closer than ``min_gap`` frames (default 1 s) to a
+    stronger one, or to either end, are dropped. Returns the frame indices, ascending.
+    """
+    z = np.asarray(frames_TxD, np.float64)
+    if z.ndim != 2:
+        raise ValueError(f"frames must be (frames, channels), got shape {z.shape}")
+    min_gap = int(round(fps)) if min_gap is None else int(min_gap)
+    if len(z) < 3 or share <= 0:
+        return np.zeros(0, np.int64)
+    from scipy.ndimage import median_filter
+
+    dz = np.abs(np.diff(z, axis=0))
+    typical = median_filter(dz, size=(max(3, int(round(fps))), 1), mode="nearest")
+    frac = np.mean(dz > factor * (typical + 1e-3), axis=1)
+    cand = np.flatnonzero(frac >= share)
+    kept: list[int] = []
+    for i in cand[np.argsort(-frac[cand], kind="stable")]:
+        t = int(i) + 1
+        if min(t, len(z) - t) >= min_gap and all(abs(t - u) >= min_gap for u in kept):
+            kept.append(t)
+    return np.array(sorted(kept), np.int64)
 
 
 def elbow(costs) -> int:
@@ -147,7 +184,7 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
     """Our segmentation: a label per frame from a per-frame embedding and the number of classes k.
 
     ``frames_TxD`` (the normalized input frames) are appended to the features with weight
-    ``cfg.frames_weight``; without them only the embedding is used."""
+    ``cfg.frames_weight`` and searched for splices (method "cpd"); without them only the embedding is used."""
     x = np.asarray(x_TxH)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
@@ -155,13 +192,22 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         raise ValueError(f"k must be >= 1, got {k}")
     if cfg.method not in METHODS:
         raise ValueError(f"unknown segmentation method {cfg.method!r}; choose one of {METHODS}")
+    if cfg.within_recordings not in ("cpd", "none"):
+        raise ValueError(f"unknown within_recordings {cfg.within_recordings!r}; use 'cpd' or 'none'")
     if frames_TxD is not None and len(frames_TxD) != len(x):
         raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
     f = _features(x, cfg, frames_TxD)
     if cfg.method == "cpd":
         step = max(1, int(round(fps / cfg.target_fps)))
         fs = f[::step]
-        cuts = change_points(fs, cfg.max_bkps, max(2, int(round(cfg.min_seg_s * fps / step))))
+        min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
+        sp = [] if frames_TxD is None else splices(frames_TxD, fps, cfg.splice_share, min_gap=int(round(cfg.min_seg_s * fps)))
+        sp = sorted({int(round(t / step)) for t in sp} - {0, len(fs)})
+        if cfg.within_recordings == "none" and len(sp) + 1 >= k:
+            cuts = sp
+        else:
+            cuts = [c for c in change_points(fs, cfg.max_bkps, min_size) if all(abs(c - t) >= min_size for t in sp)]
+            cuts = sorted(set(cuts) | set(sp))
         lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
         return np.repeat(lab, step)[: len(x)]
     if cfg.method == "kmeans":

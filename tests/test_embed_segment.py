@@ -90,3 +90,49 @@ def test_collect_does_not_recompile_for_the_same_chunking(params):
     embed.collect(params, CFG, z + 1.0)
     embed.collect(params, CFG, z[:39])  # same number of windows: same shapes
     assert embed._run._cache_size() == n
+
+
+def _clip(rng, n, fps=120.0, channels=20, freq=None):
+    """A smooth multichannel motion: sines of random phase (and frequency, unless given)."""
+    t = np.arange(n)[:, None] / fps
+    f = rng.uniform(0.5, 2.0, channels) if freq is None else freq
+    return np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi, channels))
+
+
+def test_splices_found_at_joins_not_at_glitches_or_dropped_frames():
+    rng = np.random.default_rng(0)
+    pose = lambda: rng.choice([-1.5, 1.5], 20)  # another recording starts in another pose
+    x = np.concatenate([_clip(rng, 600), pose() + _clip(rng, 500)])
+    x[300, :3] += 5.0  # a glitch in 3 of 20 channels (a marker swap)
+    x[800:805] = x[799]  # 5 dropped frames, then the motion catches up
+    np.testing.assert_array_equal(segmentation.splices(x, 120.0), [600])
+    assert len(segmentation.splices(x, 120.0, share=0)) == 0  # switched off
+    assert len(segmentation.splices(x[:600], 120.0)) == 0
+    # a second join closer than the minimum gap to the stronger one is dropped
+    y = np.concatenate([_clip(rng, 600), pose() + _clip(rng, 50), pose() + _clip(rng, 500)])
+    assert len(segmentation.splices(y, 120.0, min_gap=120)) == 1
+    with pytest.raises(ValueError, match="frames must be"):
+        segmentation.splices(x[:, 0], 120.0)
+
+
+def test_within_recordings_none_keeps_each_spliced_clip_whole():
+    rng = np.random.default_rng(1)
+    freqs = [rng.uniform(0.5, 1.0, 20), rng.uniform(1.5, 3.0, 20)]
+    poses = [rng.choice([-1.5, 1.5], 20) for _ in range(2)]
+    cls, lens = [0, 1, 0, 1, 0], [900, 400, 700, 500, 800]
+    # half-way through each clip the pose drifts smoothly by 3 (a sub-gesture), which change points do cut
+    drift = lambda n: 3 * np.clip((np.arange(n) - n // 2) / 60, 0, 1)[:, None]
+    x = np.concatenate([_clip(rng, n, freq=freqs[c]) + drift(n) + poses[c] for c, n in zip(cls, lens)])
+    true, joins = np.repeat(cls, lens), np.cumsum(lens)[:-1]
+    cfg = segmentation.SegmentConfig(within_recordings="none")
+    lab = segmentation.segment_embedding(x, 2, 120.0, cfg, frames_TxD=x)
+    b = metrics.boundaries(lab)
+    assert len(b) == len(joins) and np.all(np.abs(b - joins) <= 4)  # cut only at the joins, at 30 fps resolution
+    assert metrics.accuracy_hungarian(true, lab) > 0.99
+    lab = segmentation.segment_embedding(x, 2, 120.0, segmentation.SegmentConfig(), frames_TxD=x)
+    assert metrics.n_segments(lab) > len(lens) and metrics.accuracy_hungarian(true, lab) < 0.9  # "cpd" cuts inside
+    # fewer pieces than classes: change points inside the pieces as well
+    lab = segmentation.segment_embedding(x[:1300], 3, 120.0, cfg, frames_TxD=x[:1300])
+    assert metrics.n_segments(lab) >= 3
+    with pytest.raises(ValueError, match="within_recordings"):
+        segmentation.segment_embedding(x, 2, 120.0, segmentation.SegmentConfig(within_recordings="all"), frames_TxD=x)
