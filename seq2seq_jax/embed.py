@@ -97,12 +97,18 @@ def collect(params, cfg: ModelConfig, z_TxD: np.ndarray, stride: int | None = No
     T_all, H = len(z_TxD), states.shape[-1]
     frames = (starts[:, None] + cfg.source + np.arange(cfg.target)[None]).reshape(-1)
     count = np.bincount(frames, minlength=T_all)
-    acc = np.zeros((T_all, H), np.float64)
-    np.add.at(acc, frames, states.reshape(-1, H))
     e = np.bincount(frames, weights=err.reshape(-1), minlength=T_all)
     covered = count > 0
     c = np.maximum(count, 1)
-    st = (acc / c[:, None]).astype(np.float32)
+    flat = states.reshape(-1, H)
+    st = np.zeros((T_all, H), np.float32)
+    if count.max() <= 1:  # windows tile the sequence (stride >= target): each frame has at most one state
+        st[frames] = flat
+    else:  # average overlapping windows: sums over runs of equal frames, in order of occurrence
+        order = np.argsort(frames, kind="stable")
+        uniq, first = np.unique(frames[order], return_index=True)
+        sums = np.add.reduceat(flat[order].astype(np.float64), first, axis=0)
+        st[uniq] = (sums / count[uniq][:, None]).astype(np.float32)
     er = (e / c).astype(np.float32)
     st, er = fill_nearest(st, covered), fill_nearest(er[:, None], covered)[:, 0]
     return Embedding(st, er, covered, starts, ctx, err)
