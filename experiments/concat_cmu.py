@@ -51,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints go to a subfolder per draw")
     p.add_argument("--load", type=int, default=None, help="resume from (or evaluate) this saved step")
     p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
-    p.add_argument("--within_recordings", choices=("none", "cpd"), default="none",
+    p.add_argument("--within_recordings", choices=segmentation.RECORDING_MODES, default="none",
                    help="ours: 'none' (default) takes each piece between detected splices as one segment, as every "
                         "clip here is one action; 'cpd' also cuts inside the pieces")
     p.add_argument("--threshold", type=float, default=1.0, help="MSE threshold of the reference's cut rule")
@@ -83,8 +83,8 @@ def run_one(a, seed: int) -> dict:
     windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
     emb = embed.collect(params, meta.model, z)
     seg_cfg = segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings)
-    ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z)
-    found = segmentation.splices(z, seq.fps, seg_cfg.splice_share, min_gap=int(round(seg_cfg.min_seg_s * seq.fps)))
+    found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
+    ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, a.threshold)
     res = {"seed": seed, "actions": list(seq.actions), "clips": [list(c) for c in seq.clips], "frames": len(z),
            "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},

@@ -30,6 +30,7 @@ from seq2seq_jax.config import ModelConfig
 from seq2seq_jax.data import windows
 
 METHODS = ("cpd", "kmeans", "agglomerative")
+RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +104,11 @@ def splices(frames_TxD, fps: float, share: float = 0.6, factor: float = 10.0, mi
         if min(t, len(z) - t) >= min_gap and all(abs(t - u) >= min_gap for u in kept):
             kept.append(t)
     return np.array(sorted(kept), np.int64)
+
+
+def config_splices(frames_TxD, fps: float, cfg: SegmentConfig) -> np.ndarray:
+    """The splices ``segment_embedding`` cuts at under ``cfg`` (at least one shortest segment apart)."""
+    return splices(frames_TxD, fps, cfg.splice_share, min_gap=int(round(cfg.min_seg_s * fps)))
 
 
 def elbow(costs) -> int:
@@ -180,11 +186,12 @@ def majority_filter(labels, width: int) -> np.ndarray:
 
 
 def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0,
-                      frames_TxD=None) -> np.ndarray:
+                      frames_TxD=None, splices_N=None) -> np.ndarray:
     """Our segmentation: a label per frame from a per-frame embedding and the number of classes k.
 
     ``frames_TxD`` (the normalized input frames) are appended to the features with weight
-    ``cfg.frames_weight`` and searched for splices (method "cpd"); without them only the embedding is used."""
+    ``cfg.frames_weight`` and searched for splices (method "cpd"; ``splices_N``, from ``config_splices``, saves
+    the search when the caller has them already); without them only the embedding is used."""
     x = np.asarray(x_TxH)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
@@ -192,8 +199,8 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         raise ValueError(f"k must be >= 1, got {k}")
     if cfg.method not in METHODS:
         raise ValueError(f"unknown segmentation method {cfg.method!r}; choose one of {METHODS}")
-    if cfg.within_recordings not in ("cpd", "none"):
-        raise ValueError(f"unknown within_recordings {cfg.within_recordings!r}; use 'cpd' or 'none'")
+    if cfg.within_recordings not in RECORDING_MODES:
+        raise ValueError(f"unknown within_recordings {cfg.within_recordings!r}; choose one of {RECORDING_MODES}")
     if frames_TxD is not None and len(frames_TxD) != len(x):
         raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
     f = _features(x, cfg, frames_TxD)
@@ -201,8 +208,9 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         step = max(1, int(round(fps / cfg.target_fps)))
         fs = f[::step]
         min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
-        sp = [] if frames_TxD is None else splices(frames_TxD, fps, cfg.splice_share, min_gap=int(round(cfg.min_seg_s * fps)))
-        sp = sorted({int(round(t / step)) for t in sp} - {0, len(fs)})
+        if splices_N is None:
+            splices_N = [] if frames_TxD is None else config_splices(frames_TxD, fps, cfg)
+        sp = sorted({int(round(t / step)) for t in splices_N} - {0, len(fs)})
         if cfg.within_recordings == "none" and len(sp) + 1 >= k:
             cuts = sp
         else:
@@ -221,15 +229,24 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
     return majority_filter(lab, int(round(cfg.smooth_s * fps)))
 
 
+def states_splices(emb, frames_TxD, fps: float, cfg: SegmentConfig = SegmentConfig()) -> np.ndarray:
+    """The splices ``segment_states`` cuts at, as frames of the whole sequence (searched among the predicted
+    frames, as ``segment_states`` does)."""
+    cov = np.asarray(emb.covered)
+    return np.flatnonzero(cov)[config_splices(np.asarray(frames_TxD)[cov], fps, cfg)]
+
+
 def segment_states(emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0,
-                   frames_TxD=None) -> np.ndarray:
+                   frames_TxD=None, splices_T=None) -> np.ndarray:
     """Our segmentation of an ``embed.Embedding``: only the frames a decoder predicted are segmented (the
     copies filled in at the start and the tail would form an artificial constant segment), then the others
-    take the label of the nearest predicted frame."""
+    take the label of the nearest predicted frame. ``splices_T`` (from ``states_splices``) saves searching the
+    frames for splices again when the caller has them."""
     cov = np.asarray(emb.covered)
     lab = np.zeros(len(cov), np.int64)
     fr = None if frames_TxD is None else np.asarray(frames_TxD)[cov]
-    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed, fr)
+    sp = None if splices_T is None else np.searchsorted(np.flatnonzero(cov), np.asarray(splices_T, np.int64))
+    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed, fr, sp)
     return embed.fill_nearest(lab, cov)
 
 
