@@ -103,7 +103,8 @@ def write_table(jsonl: Path, md: Path) -> None:
             raw[r["config"]][r["trial"]] = r["scores"]
             continue
         for seg_name, sc in r["scores"].items():
-            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, r["seconds_fit"])
+            fit = r["seconds_fit"] if r.get("trained", r["seconds_fit"] > 1.0) else 0.0  # rows before "trained": 0 s = restored
+            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, fit)
     lines = ["# Study: model, training and segmentation settings on subject 86 (honest protocol, only k)", "",
              "Produced by `python experiments/study.py` (see its docstring); each cell is the mean over the trials",
              "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial, averaged over the",
@@ -122,7 +123,7 @@ def write_table(jsonl: Path, md: Path) -> None:
         if not common:
             continue
         per_seed = {k: [np.mean([seeds[s][t][0][k] for t in common]) for s in seeds] for k in KEYS}
-        fits = [seeds[s][t][1] for s in seeds for t in common if seeds[s][t][1] > 1.0]  # 0 s: restored, not trained
+        fits = [seeds[s][t][1] for s in seeds for t in common if seeds[s][t][1] > 0]  # 0: restored, not trained
         fit = np.mean(fits) if fits else float("nan")
         cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" if len(v) > 1 else f"{v[0]:.3f}" for v in per_seed.values()]
         lines.append(f"| {cfg} | {seg_name} | {len(seeds)} | {' '.join(common)} | " + " | ".join(cells) + f" | {fit:.0f} |")
@@ -189,11 +190,12 @@ def main(argv=None) -> int:
                     if (c, seed, tr) in done:
                         continue
                     workdir = Path(a.train_dir) / c / f"seed{seed}" / f"trial_{tr}"
+                    finished = (workdir / "checkpoints" / str(t.iterations)).exists()  # restored, not trained here
                     params, meta, _, t_fit = pipeline.fit_or_restore(
                         trial.frames, m, dataclasses.replace(t, seed=seed), workdir, {"subject86_trial": tr}, progress=False)
                     scores = score_checkpoint(trial, params, meta)
                     log.write(json.dumps({"config": c, "seed": seed, "trial": tr, "scores": scores, "seconds_fit": t_fit,
-                                          "time": time.time()}) + "\n")
+                                          "trained": not finished, "time": time.time()}) + "\n")
                     log.flush()
                     print(f"{c} seed {seed} trial {tr}: " + ", ".join(
                         f"{k} {scores['cpd'][k]:.3f}" for k in KEYS) + f" ({t_fit:.0f} s)", flush=True)

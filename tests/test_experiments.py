@@ -77,3 +77,17 @@ def test_benchmark_prints_table_and_json(tmp_path, capsys):
     assert res["info"]["backend"] == "cpu" and res["info"]["config"]["models"] == 2
     assert res["results"]["jax_train"]["ms_per_step"] > 0 and res["results"]["jax_infer"]["frames"] == 200
     assert "ours (JAX)" in capsys.readouterr().out
+
+
+def test_study_table_times_only_runs_that_trained(tmp_path):
+    study = _script("study")
+    sc = {"cpd": {k: 0.5 for k in study.KEYS}}
+    rows = [{"config": "h256", "seed": 0, "trial": "01", "scores": sc, "seconds_fit": 60.0, "trained": True},
+            {"config": "h256", "seed": 0, "trial": "03", "scores": sc, "seconds_fit": 4.0, "trained": False},  # restored
+            {"config": "h256", "seed": 1, "trial": "01", "scores": sc, "seconds_fit": 80.0},  # older rows: no "trained"
+            {"config": "h256", "seed": 1, "trial": "03", "scores": sc, "seconds_fit": 0.0}]
+    jsonl = tmp_path / "study.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    study.write_table(jsonl, tmp_path / "study.md")
+    row = [line for line in (tmp_path / "study.md").read_text().splitlines() if line.startswith("| h256 | cpd |")][0]
+    assert row.split("|")[-2].strip() == "70"  # mean of 60 and 80; the restores are not training time
