@@ -5,7 +5,8 @@
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10   # a sweep over seeds 0..9
 
 Prints, for ours (only k = number of actions given; the sequence is cut at the splices found in the frames,
-where most channels jump at once, and each piece is one segment: ``--within_recordings none``) and for the
+where most channels jump at once, and each piece is one segment: ``--within_recordings none``; the pieces are
+clustered by how they move, the spread of their features: ``--segment_stats std``) and for the
 reference's cut rule (windows cut where the prediction error exceeds 1.0, states clustered by cosine single
 linkage): ARI, AMI, V-measure, Hungarian accuracy and boundary F1 (a hit within 1 s of a true clip boundary),
 and the number of splices found / clip joins.
@@ -54,6 +55,10 @@ def parse_args(argv=None):
     p.add_argument("--within_recordings", choices=segmentation.RECORDING_MODES, default="none",
                    help="ours: 'none' (default) takes each piece between detected splices as one segment, as every "
                         "clip here is one action; 'cpd' also cuts inside the pieces")
+    p.add_argument("--segment_stats", choices=segmentation.SEGMENT_STATS, default="std",
+                   help="how segments are described before clustering: 'std' (default here: per-feature spread, how a "
+                        "clip moves, compared by Euclidean distance; recordings of one action differ more in posture "
+                        "than in movement), 'mean' (the default for continuous recordings) or 'mean_std'")
     p.add_argument("--threshold", type=float, default=1.0, help="MSE threshold of the reference's cut rule")
     p.add_argument("--gen_video", action="store_true", help="write a GIF (and an MP4 when ffmpeg exists)")
     p.add_argument("--video_dir", default=None, help="where videos go (default: --out)")
@@ -82,7 +87,8 @@ def run_one(a, seed: int) -> dict:
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
     emb = embed.collect(params, meta.model, z)
-    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings)
+    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings,
+                                          segment_stats=a.segment_stats)
     found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
     ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, a.threshold)

@@ -30,7 +30,8 @@ def _segment_cmd(a) -> int:
         out = Path(a.out or f"{Path(a.file).stem}_seq2seq")
         res = api.segment(x, a.k, fps=a.fps, hidden=a.hidden, source=a.source, target=a.target, iterations=a.iterations,
                           lr=a.learning_rate, seed=a.seed, workdir=None if a.restore else out / "model", restore=a.restore,
-                          seg=segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings), progress=not a.quiet)
+                          seg=segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings,
+                                                        segment_stats=a.segment_stats), progress=not a.quiet)
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -88,6 +89,10 @@ def main(argv=None) -> int:
     s.add_argument("--within_recordings", default="cpd", choices=("cpd", "none"),
                    help="the file joins separate recordings (found as splices, where most channels jump at once): "
                         "'none' keeps each recording as one segment, 'cpd' (default) also cuts inside them")
+    s.add_argument("--segment_stats", default="mean", choices=("mean", "std", "mean_std"),
+                   help="segments are clustered by their mean features ('mean', default: where they sit), their "
+                        "spread ('std': how much they move along each feature; better for whole recordings of "
+                        "different people or sessions, with --within_recordings none) or both")
     s.add_argument("--no_plots", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)

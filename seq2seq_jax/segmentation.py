@@ -31,6 +31,7 @@ from seq2seq_jax.data import windows
 
 METHODS = ("cpd", "kmeans", "agglomerative")
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
+SEGMENT_STATS = ("mean", "std", "mean_std")  # SegmentConfig.segment_stats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +47,8 @@ class SegmentConfig:
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
     linkage: str = "average"  # clustering of segment means: "average" (cosine distance; chosen by the study in
     # docs/study.md: Hungarian accuracy 0.905 vs 0.852 for Ward over 6 trials x 3 seeds) or "ward" (Euclidean)
-    segment_stats: str = "mean"  # segment descriptor: "mean" or "mean_std" (mean and per-feature std)
+    segment_stats: str = "mean"  # segment descriptor: "mean", "std" (per-feature standard deviation: how the
+    # segment moves, not where it sits) or "mean_std" (both); see segment_descriptors and cluster_segments
     frames_weight: float = 0.5  # weight of the input frames' PCA features appended to the states' (0: states only);
     # each block is scaled to unit RMS norm first. 0.5 was chosen among {0, 0.5, 1} in docs/study.md
     splice_share: float = 0.6  # a splice: a frame-to-frame change over 10x its channel's typical change in at
@@ -150,26 +152,38 @@ def labels_from_cuts(n: int, cuts) -> np.ndarray:
     return seg
 
 
+def segment_descriptors(f_NxC, seg_N, stats: str = "mean") -> np.ndarray:
+    """One row per segment (in the order of ``np.unique(seg_N)``): its mean ("mean"), its per-feature
+    standard deviation ("std"), or both side by side ("mean_std")."""
+    if stats not in SEGMENT_STATS:
+        raise ValueError(f"unknown segment_stats {stats!r}; use one of {SEGMENT_STATS}")
+    parts = [f_NxC[seg_N == i] for i in np.unique(seg_N)]
+    rows = []
+    if stats in ("mean", "mean_std"):
+        rows.append(np.stack([p.mean(0) for p in parts]))
+    if stats in ("std", "mean_std"):  # a still pose and a periodic motion can share a mean, not a spread
+        rows.append(np.stack([p.std(0) for p in parts]))
+    return np.concatenate(rows, 1)
+
+
 def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "mean") -> np.ndarray:
-    """Agglomerative clustering of segment means into k classes (Ward, or average linkage on cosine
-    distance); returns a class per sample."""
+    """Agglomerative clustering of segment descriptors (``segment_descriptors``) into k classes; returns a class
+    per sample. Ward, or average linkage: on cosine distance for descriptors with the mean (a posture is a
+    direction in feature space), on Euclidean distance for "std" (how much a segment moves matters, not only
+    which features move: walking and running move the same joints, running more)."""
     from sklearn.cluster import AgglomerativeClustering
 
+    if linkage not in ("ward", "average"):
+        raise ValueError(f"unknown linkage {linkage!r}; use 'ward' or 'average'")
     ids = np.unique(seg_N)
-    means = np.stack([f_NxC[seg_N == i].mean(0) for i in ids])
-    if stats == "mean_std":  # a still pose and a periodic motion can share a mean, not a spread
-        means = np.concatenate([means, np.stack([f_NxC[seg_N == i].std(0) for i in ids])], 1)
-    elif stats != "mean":
-        raise ValueError(f"unknown segment_stats {stats!r}; use 'mean' or 'mean_std'")
+    desc = segment_descriptors(f_NxC, seg_N, stats)
     if len(ids) <= k:
         return seg_N.copy()
     if linkage == "ward":
         model = AgglomerativeClustering(n_clusters=k, linkage="ward")
-    elif linkage == "average":
-        model = AgglomerativeClustering(n_clusters=k, linkage="average", metric="cosine")
     else:
-        raise ValueError(f"unknown linkage {linkage!r}; use 'ward' or 'average'")
-    lab = model.fit_predict(means)
+        model = AgglomerativeClustering(n_clusters=k, linkage="average", metric="euclidean" if stats == "std" else "cosine")
+    lab = model.fit_predict(desc)
     return lab[np.searchsorted(ids, seg_N)]
 
 

@@ -158,3 +158,14 @@ def test_docstring_example_runs():
 
     failures, tried = doctest.testmod(seq2seq_jax.api, optionflags=doctest.ELLIPSIS)
     assert tried >= 4 and failures == 0
+
+
+def test_cli_choices_match_the_library(capsys):
+    from seq2seq_jax import segmentation
+
+    with pytest.raises(SystemExit):
+        cli.main(["segment", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, values in (("--within_recordings", segmentation.RECORDING_MODES), ("--segment_stats", segmentation.SEGMENT_STATS),
+                         ("--segmentation", segmentation.METHODS)):
+        assert f"{flag} {{{','.join(values)}}}" in text, flag

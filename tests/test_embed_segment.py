@@ -136,3 +136,27 @@ def test_within_recordings_none_keeps_each_spliced_clip_whole():
     assert metrics.n_segments(lab) >= 3
     with pytest.raises(ValueError, match="within_recordings"):
         segmentation.segment_embedding(x, 2, 120.0, segmentation.SegmentConfig(within_recordings="all"), frames_TxD=x)
+
+
+def test_segment_stats_std_groups_recordings_by_movement_not_posture():
+    rng = np.random.default_rng(2)
+    # three actions: two move different channels, the third the same channels as the first but a third as much
+    # (walking and running); every recording sits in its own posture (a random offset per channel, as large as
+    # the movement), as recordings of different people do
+    a0 = np.r_[np.full(10, 1.0), np.full(10, 0.1)]
+    amp = [a0, a0[::-1], a0 / 3]
+    cls, lens = [0, 1, 2, 0, 1, 2, 1], [700, 500, 600, 800, 400, 500, 600]
+    x = np.concatenate([amp[c] * _clip(rng, n) + rng.normal(0, 1.0, 20) for c, n in zip(cls, lens)])
+    true = np.repeat(cls, lens)
+    seg = np.repeat(np.arange(len(lens)), lens)
+    d = segmentation.segment_descriptors(x, seg, "std")
+    assert d.shape == (len(lens), 20)
+    np.testing.assert_allclose(d, segmentation.segment_descriptors(x + 5.0, seg, "std"), atol=1e-9)  # offset-free
+    assert segmentation.segment_descriptors(x, seg, "mean_std").shape == (len(lens), 40)
+    lab = {s: segmentation.cluster_segments(x, seg, 3, "average", s) for s in segmentation.SEGMENT_STATS}
+    assert metrics.accuracy_hungarian(true, lab["std"]) == 1.0  # Euclidean: the amplitude tells 0 from 2
+    assert metrics.accuracy_hungarian(true, lab["mean"]) < 0.9  # the posture of each recording wins over the action
+    cfg = segmentation.SegmentConfig(within_recordings="none", segment_stats="std")
+    assert metrics.accuracy_hungarian(true, segmentation.segment_embedding(x, 3, 120.0, cfg, frames_TxD=x)) > 0.99
+    with pytest.raises(ValueError, match="segment_stats"):
+        segmentation.cluster_segments(x, seg, 2, "average", "median")
