@@ -7,7 +7,10 @@ clustered into k classes (agglomerative, average linkage on cosine distance; War
 normalized input frames are given, their PCA features are appended at half weight (``frames_weight``), and
 *splices* are found in them: frames where most channels jump at once, as where separate recordings were
 joined (``splices``); every splice is a cut, and with ``within_recordings="none"`` the pieces between splices
-are not cut further (case i, where every clip is one action). Labels therefore form segments, and two
+are not cut further (case i, where every clip is one action). Segments are described by their mean (default)
+or, with ``segment_stats="std"``, by the spread of each feature, compared by Euclidean distance: how a segment
+moves rather than where it sits, which groups whole recordings of different people (case i) better and the
+segments of one continuous recording (subject 86) worse. Labels therefore form segments, and two
 segments of the same action get the same label. Alternatives kept by flag: "kmeans" (KMeans on frames, then a majority filter of
 ``smooth_s`` seconds), "agglomerative" (Ward on frames, then the same filter).
 
