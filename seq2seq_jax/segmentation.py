@@ -48,7 +48,7 @@ class SegmentConfig:
     max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
     min_seg_s: float = 1.0  # shortest segment, seconds
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
-    linkage: str = "average"  # clustering of segment means: "average" (cosine distance; chosen by the study in
+    linkage: str = "average"  # clustering of segments: "average" (cosine distance, Euclidean for "std"; chosen by the study in
     # docs/study.md: Hungarian accuracy 0.905 vs 0.852 for Ward over 6 trials x 3 seeds) or "ward" (Euclidean)
     segment_stats: str = "mean"  # segment descriptor: "mean", "std" (per-feature standard deviation: how the
     # segment moves, not where it sits) or "mean_std" (both); see segment_descriptors and cluster_segments
