@@ -7,13 +7,15 @@ agglomerative clustering of segments, the strongest off-the-shelf method of BENC
     python experiments/study.py --list                               # the configs it knows
 
 Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
-stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md.
+stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md. Checkpoints of
+the named configs scored before a segmentation setting was added to SEGMENTATIONS are scored under it too.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 import time
@@ -47,14 +49,17 @@ CONFIGS = {
     "paper": (ModelConfig(hidden=1024, source=50, target=25), TrainConfig(lr=1e-4, iterations=10_000, save_every=500, keep=1)),
 }
 
-SEGMENTATIONS = {  # frames_weight 0: decoder states only
-    "cpd": segmentation.SegmentConfig(linkage="ward", frames_weight=0.0),
-    "cpd_l2": segmentation.SegmentConfig(linkage="ward", l2_normalize=True, frames_weight=0.0),
-    "cpd_min2s": segmentation.SegmentConfig(linkage="ward", min_seg_s=2.0, frames_weight=0.0),
-    "cpd_average": segmentation.SegmentConfig(linkage="average", frames_weight=0.0),
-    "cpd_average_frames0.5": segmentation.SegmentConfig(linkage="average", frames_weight=0.5),
-    "cpd_average_frames1": segmentation.SegmentConfig(linkage="average", frames_weight=1.0),
-    "kmeans_1s": segmentation.SegmentConfig(method="kmeans", frames_weight=0.0),
+_S = functools.partial(segmentation.SegmentConfig, cpd_smooth_s=0.0)  # the rows scored before smoothing existed
+SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features smoothed in time before change points
+    "cpd": _S(linkage="ward", frames_weight=0.0),
+    "cpd_l2": _S(linkage="ward", l2_normalize=True, frames_weight=0.0),
+    "cpd_min2s": _S(linkage="ward", min_seg_s=2.0, frames_weight=0.0),
+    "cpd_average": _S(linkage="average", frames_weight=0.0),
+    "cpd_average_frames0.5": _S(linkage="average", frames_weight=0.5),
+    "cpd_average_frames1": _S(linkage="average", frames_weight=1.0),
+    "cpd_average_frames0.5_smooth0.25": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.25),
+    "cpd_average_frames0.5_smooth0.5": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.5),
+    "kmeans_1s": _S(method="kmeans", frames_weight=0.0),
 }
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 
@@ -85,12 +90,16 @@ def score_checkpoint(trial, params, meta, only=None) -> dict:
     return out
 
 
-RAW = {"raw_frames": "ward", "raw_frames_average": "average"}  # the BENCHMARKS baseline; our segmentation on frames
+RAW = {  # the BENCHMARKS baseline (pipeline.BASELINE); our segmentation on the frames instead of decoder states
+    "raw_frames": pipeline.BASELINE,
+    "raw_frames_average": _S(linkage="average", frames_weight=0.0),
+    "raw_frames_average_smooth0.25": _S(linkage="average", frames_weight=0.0, cpd_smooth_s=0.25),
+}
 
 
-def score_raw(trial, linkage: str) -> dict:
+def score_raw(trial, cfg: segmentation.SegmentConfig) -> dict:
     z = NormStats.fit(trial.frames).apply(trial.frames)
-    pred = segmentation.segment_embedding(z, trial.k, trial.fps, segmentation.SegmentConfig(linkage=linkage, frames_weight=0.0))
+    pred = segmentation.segment_embedding(z, trial.k, trial.fps, cfg)
     return {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
 
 
@@ -110,7 +119,8 @@ def write_table(jsonl: Path, md: Path) -> None:
              "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial, averaged over the",
              "runs that trained in the study (not those restored from a checkpoint of an interrupted run).", ""]
     what = {"raw_frames": "Raw-frame baseline of BENCHMARKS (PCA 95% + kernel CPD at the elbow + Ward on segment means)",
-            "raw_frames_average": "Our segmentation (average-cosine linkage) on raw frames instead of decoder states"}
+            "raw_frames_average": "Our segmentation (average-cosine linkage) on raw frames instead of decoder states",
+            "raw_frames_average_smooth0.25": "The same with the features smoothed in time (Gaussian, 0.25 s) before change points"}
     for name, per in raw.items():
         if per:
             trials = sorted(per)
@@ -130,24 +140,22 @@ def write_table(jsonl: Path, md: Path) -> None:
     md.write_text("\n".join(lines) + "\n")
 
 
-def fill_missing(jsonl: Path, loaded: dict, train_dir: Path) -> None:
-    """Scores existing checkpoints under segmentation settings added since they were scored (rewrites the file)."""
+def fill_missing(jsonl: Path, loaded: dict, train_dir: Path, configs) -> None:
+    """Scores the existing checkpoints of ``configs`` under segmentation settings added since they were scored
+    (rewrites the file after each checkpoint, so an interrupted run keeps what it rescored)."""
     if not jsonl.exists():
         return
     rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
-    changed = False
     for r in rows:
-        missing = [n for n in SEGMENTATIONS if r["config"] in CONFIGS and n not in r["scores"]]
+        missing = [n for n in SEGMENTATIONS if r["config"] in configs and n not in r["scores"]]
         workdir = train_dir / r["config"] / f"seed{r['seed']}" / f"trial_{r['trial']}"
         if missing and r["trial"] in loaded and (workdir / "checkpoints").exists():
             from seq2seq_jax import train
 
             params, meta, _ = train.load(workdir)
             r["scores"].update(score_checkpoint(loaded[r["trial"]], params, meta, only=missing))
-            changed = True
+            jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
             print(f"rescored {r['config']} seed {r['seed']} trial {r['trial']}: {', '.join(missing)}", flush=True)
-    if changed:
-        jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
 def main(argv=None) -> int:
@@ -175,12 +183,12 @@ def main(argv=None) -> int:
             r = json.loads(line)
             done.add((r["config"], r["seed"], r["trial"]))
     loaded = {tr: subject86.load_trial(tr, a.data_dir, a.mirror) for tr in trials}
-    fill_missing(jsonl, loaded, Path(a.train_dir))
+    fill_missing(jsonl, loaded, Path(a.train_dir), a.configs)
     with open(jsonl, "a") as log:
         for tr, trial in loaded.items():
-            for name, linkage in RAW.items():
+            for name, raw_cfg in RAW.items():
                 if (name, 0, tr) not in done:
-                    log.write(json.dumps({"config": name, "seed": 0, "trial": tr, "scores": score_raw(trial, linkage),
+                    log.write(json.dumps({"config": name, "seed": 0, "trial": tr, "scores": score_raw(trial, raw_cfg),
                                           "seconds_fit": 0.0}) + "\n")
                     log.flush()
         for c in a.configs:

@@ -160,3 +160,36 @@ def test_segment_stats_std_groups_recordings_by_movement_not_posture():
     assert metrics.accuracy_hungarian(true, segmentation.segment_embedding(x, 3, 120.0, cfg, frames_TxD=x)) > 0.99
     with pytest.raises(ValueError, match="segment_stats"):
         segmentation.cluster_segments(x, seg, 2, "average", "median")
+
+
+def test_change_points_see_features_smoothed_in_time_and_clustering_the_raw_ones(monkeypatch):
+    x, true, cuts = _regimes()
+    fps, seen = 30.0, {}
+    real_cp, real_cluster = segmentation.change_points, segmentation.cluster_segments
+
+    def spy_cp(f, *a, **k):
+        seen["cpd"] = np.array(f)
+        return real_cp(f, *a, **k)
+
+    def spy_cluster(f, *a, **k):
+        seen["cluster"] = np.array(f)
+        return real_cluster(f, *a, **k)
+
+    monkeypatch.setattr(segmentation, "change_points", spy_cp)
+    monkeypatch.setattr(segmentation, "cluster_segments", spy_cluster)
+    rough = lambda f: np.mean(np.square(np.diff(f, axis=0)))  # noqa: E731
+    lab0 = segmentation.segment_embedding(x, 3, fps, segmentation.SegmentConfig(cpd_smooth_s=0.0))
+    raw = seen["cpd"]
+    np.testing.assert_allclose(seen["cluster"], raw)
+    lab = segmentation.segment_embedding(x, 3, fps, segmentation.SegmentConfig(cpd_smooth_s=0.25))
+    assert rough(seen["cpd"]) < 0.5 * rough(raw)  # frame-to-frame jitter damped for the change points...
+    np.testing.assert_allclose(seen["cluster"], raw)  # ...while the segments are described by unsmoothed features
+    np.testing.assert_allclose(segmentation.smooth_in_time(raw, 0.25 * fps), seen["cpd"])
+    for lb in (lab0, lab):
+        assert metrics.boundary_scores(metrics.boundaries(lb), metrics.windows_around(cuts, 15))["boundary_f1"] == 1.0
+    with pytest.raises(ValueError, match="cpd_smooth_s"):
+        segmentation.segment_embedding(x, 3, fps, segmentation.SegmentConfig(cpd_smooth_s=-1.0))
+    from seq2seq_jax import pipeline
+
+    assert pipeline.BASELINE.cpd_smooth_s == 0.0  # the off-the-shelf baseline of BENCHMARKS: no smoothing of ours
+
