@@ -57,6 +57,8 @@ def parse_args(argv=None):
     p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
     p.add_argument("--segment_stats", choices=segmentation.SEGMENT_STATS, default=segmentation.SegmentConfig.segment_stats,
                    help="segment descriptor for clustering: 'mean' (default), 'std' or 'mean_std'")
+    p.add_argument("--cpd_smooth_s", type=float, default=0.25,
+                   help="Gaussian smoothing (seconds) of the features before change points (0: none; 0.25 chosen in docs/study.md)")
     p.add_argument("--no_oracle", action="store_true", help="skip the reference's ground-truth-boundary protocol")
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
                        adversarial=a.adversarial, dtype=a.dtype)
     tcfg = TrainConfig(lr=a.learning_rate, batch=a.batch_size, iterations=a.iterations, seed=a.seed,
                        save_every=DEFAULT_TRAIN.save_every, keep=DEFAULT_TRAIN.keep)
-    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, segment_stats=a.segment_stats)
+    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, segment_stats=a.segment_stats, cpd_smooth_s=a.cpd_smooth_s)
     out = Path(a.out)
     rows, t_start = [], time.perf_counter()
     for tr in trials:

@@ -2,9 +2,9 @@
 
 Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA,
 sub-sampled to about 30 frames per second, cut by kernel change-point detection (ruptures ``KernelCPD``, RBF
-kernel, number of change points at the elbow of the cost curve) on features smoothed in time by a Gaussian of
-``cpd_smooth_s`` (0.25 s: the phase of a periodic motion, a step or a swing, no longer looks like a change of
-action; the clustering uses the unsmoothed features), and the segments' mean embeddings are
+kernel, number of change points at the elbow of the cost curve), optionally on features smoothed in time by a
+Gaussian of ``cpd_smooth_s`` seconds (subject 86 uses 0.25 s: the jitter of the decoder states no longer moves
+the change points; the clustering uses the unsmoothed features), and the segments' mean embeddings are
 clustered into k classes (agglomerative, average linkage on cosine distance; Ward by option). When the
 normalized input frames are given, their PCA features are appended at half weight (``frames_weight``), and
 *splices* are found in them: frames where most channels jump at once, as where separate recordings were
@@ -61,9 +61,10 @@ class SegmentConfig:
     # case (i) 0.73-1.0; every other frame at most 0.51 (glitches, dropped frames inside subject-86 trials)
     within_recordings: str = "cpd"  # "cpd": change points inside the pieces between splices as well; "none":
     # each piece between splices is one segment (falls back to "cpd" when there are fewer pieces than k)
-    cpd_smooth_s: float = 0.25  # standard deviation (seconds) of the Gaussian that smooths the features in time
-    # before change-point detection only (0: none). Chosen in docs/study.md among {0, 0.25, 0.5} on the subject-86
-    # dev trials: boundary F1 0.744 -> 0.834 for the default model (3 seeds), and up for hidden 128 and 300 steps too
+    cpd_smooth_s: float = 0.0  # standard deviation (seconds) of the Gaussian that smooths the features in time
+    # before change-point detection only (0: none). experiments/subject86.py uses 0.25, chosen in docs/study.md among
+    # {0, 0.25, 0.5} on the subject-86 dev trials: boundary F1 0.744 -> 0.834 for the default model (3 seeds). Not the
+    # library default: on abrupt synthetic switches (tests/test_api_cli.py) it delays a boundary by about 1 s
 
 
 def _pca_features(x, cfg: SegmentConfig):
