@@ -62,7 +62,10 @@ def parse_args(argv=None):
     p.add_argument("--no_oracle", action="store_true", help="skip the reference's ground-truth-boundary protocol")
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    if a.cpd_smooth_s < 0:
+        p.error(f"--cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {a.cpd_smooth_s}")
+    return a
 
 
 def resolve_trials(spec, data_dir, mirror):

@@ -4,6 +4,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,3 +93,11 @@ def test_study_table_times_only_runs_that_trained(tmp_path):
     study.write_table(jsonl, tmp_path / "study.md")
     row = [line for line in (tmp_path / "study.md").read_text().splitlines() if line.startswith("| h256 | cpd |")][0]
     assert row.split("|")[-2].strip() == "70"  # mean of 60 and 80; the restores are not training time
+
+
+def test_subject86_refuses_negative_smoothing_before_any_work(capsys):
+    s86 = _script("subject86")
+    assert s86.parse_args([]).cpd_smooth_s == 0.25  # the setting chosen in docs/study.md
+    with pytest.raises(SystemExit):
+        s86.parse_args(["--cpd_smooth_s", "-1"])
+    assert "--cpd_smooth_s must be >= 0" in capsys.readouterr().err
