@@ -49,7 +49,8 @@ CONFIGS = {
     "paper": (ModelConfig(hidden=1024, source=50, target=25), TrainConfig(lr=1e-4, iterations=10_000, save_every=500, keep=1)),
 }
 
-_S = functools.partial(segmentation.SegmentConfig, cpd_smooth_s=0.0)  # the rows scored before smoothing existed
+# Pinned to no smoothing whatever the library default: the stored rows of these names were scored without it.
+_S = functools.partial(segmentation.SegmentConfig, cpd_smooth_s=0.0)
 SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features smoothed in time before change points
     "cpd": _S(linkage="ward", frames_weight=0.0),
     "cpd_l2": _S(linkage="ward", l2_normalize=True, frames_weight=0.0),

@@ -246,7 +246,7 @@ def segment_embedding(x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentCon
         if cfg.within_recordings == "none" and len(sp) + 1 >= k:
             cuts = sp
         else:
-            fc = fs if cfg.cpd_smooth_s == 0 else smooth_in_time(f, cfg.cpd_smooth_s * fps)[::step]
+            fc = smooth_in_time(f, cfg.cpd_smooth_s * fps)[::step]  # fs itself when cpd_smooth_s is 0
             cuts = [c for c in change_points(fc, cfg.max_bkps, min_size) if all(abs(c - t) >= min_size for t in sp)]
             cuts = sorted(set(cuts) | set(sp))
         lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
