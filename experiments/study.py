@@ -49,8 +49,9 @@ CONFIGS = {
     "paper": (ModelConfig(hidden=1024, source=50, target=25), TrainConfig(lr=1e-4, iterations=10_000, save_every=500, keep=1)),
 }
 
-# Pinned to no smoothing whatever the library default: the stored rows of these names were scored without it.
-_S = functools.partial(segmentation.SegmentConfig, cpd_smooth_s=0.0)
+# Pinned to no smoothing and no minimum number of segments whatever the library defaults: the stored rows of these
+# names were scored without them.
+_S = functools.partial(segmentation.SegmentConfig, cpd_smooth_s=0.0, min_segments_over_k=0)
 SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features smoothed in time before change points
     "cpd": _S(linkage="ward", frames_weight=0.0),
     "cpd_l2": _S(linkage="ward", l2_normalize=True, frames_weight=0.0),
@@ -60,6 +61,7 @@ SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features sm
     "cpd_average_frames1": _S(linkage="average", frames_weight=1.0),
     "cpd_average_frames0.5_smooth0.25": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.25),
     "cpd_average_frames0.5_smooth0.5": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.5),
+    "cpd_average_frames0.5_smooth0.25_minseg": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=1),
     "kmeans_1s": _S(method="kmeans", frames_weight=0.0),
 }
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
@@ -95,6 +97,7 @@ RAW = {  # the BENCHMARKS baseline (pipeline.BASELINE); our segmentation on the 
     "raw_frames": pipeline.BASELINE,
     "raw_frames_average": _S(linkage="average", frames_weight=0.0),
     "raw_frames_average_smooth0.25": _S(linkage="average", frames_weight=0.0, cpd_smooth_s=0.25),
+    "raw_frames_average_minseg": _S(linkage="average", frames_weight=0.0, min_segments_over_k=1),
 }
 
 
@@ -121,7 +124,8 @@ def write_table(jsonl: Path, md: Path) -> None:
              "runs that trained in the study (not those restored from a checkpoint of an interrupted run).", ""]
     what = {"raw_frames": "Raw-frame baseline of BENCHMARKS (PCA 95% + kernel CPD at the elbow + Ward on segment means)",
             "raw_frames_average": "Our segmentation (average-cosine linkage) on raw frames instead of decoder states",
-            "raw_frames_average_smooth0.25": "The same with the features smoothed in time (Gaussian, 0.25 s) before change points"}
+            "raw_frames_average_smooth0.25": "The same with the features smoothed in time (Gaussian, 0.25 s) before change points",
+            "raw_frames_average_minseg": "Our segmentation on raw frames with at least k change points (more segments than classes)"}
     for name, per in raw.items():
         if per:
             trials = sorted(per)

@@ -59,12 +59,17 @@ def parse_args(argv=None):
                    help="segment descriptor for clustering: 'mean' (default), 'std' or 'mean_std'")
     p.add_argument("--cpd_smooth_s", type=float, default=0.25,
                    help="Gaussian smoothing (seconds) of the features before change points (0: none; 0.25 chosen in docs/study.md)")
+    p.add_argument("--min_segments_over_k", type=int, default=segmentation.SegmentConfig.min_segments_over_k,
+                   help="the change-point search returns at least k - 1 + this many change points (default 1: more "
+                        "segments than classes, chosen in docs/study.md; 0: the elbow alone)")
     p.add_argument("--no_oracle", action="store_true", help="skip the reference's ground-truth-boundary protocol")
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
     if a.cpd_smooth_s < 0:
         p.error(f"--cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {a.cpd_smooth_s}")
+    if a.min_segments_over_k < 0:
+        p.error(f"--min_segments_over_k must be >= 0 (0: the elbow alone), got {a.min_segments_over_k}")
     return a
 
 
@@ -98,7 +103,8 @@ def main(argv=None) -> int:
                        adversarial=a.adversarial, dtype=a.dtype)
     tcfg = TrainConfig(lr=a.learning_rate, batch=a.batch_size, iterations=a.iterations, seed=a.seed,
                        save_every=DEFAULT_TRAIN.save_every, keep=DEFAULT_TRAIN.keep)
-    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, segment_stats=a.segment_stats, cpd_smooth_s=a.cpd_smooth_s)
+    seg_cfg = segmentation.SegmentConfig(method=a.segmentation, segment_stats=a.segment_stats, cpd_smooth_s=a.cpd_smooth_s,
+                                          min_segments_over_k=a.min_segments_over_k)
     out = Path(a.out)
     rows, t_start = [], time.perf_counter()
     for tr in trials:

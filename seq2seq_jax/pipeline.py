@@ -20,8 +20,8 @@ from seq2seq_jax.data.subject86 import Trial
 ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
 # The strongest off-the-shelf k-only method of BENCHMARKS: ruptures KernelCPD (RBF) on PCA (95%) of the
 # normalized frames at 30 fps, change points at the elbow, Ward clustering of the segment means into k
-# (no smoothing in time: that is ours).
-BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0, cpd_smooth_s=0.0)
+# (no smoothing in time, no minimum number of segments: those are ours).
+BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0, cpd_smooth_s=0.0, min_segments_over_k=0)
 BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment means (no model)"
 
 

@@ -193,3 +193,29 @@ def test_change_points_see_features_smoothed_in_time_and_clustering_the_raw_ones
 
     assert pipeline.BASELINE.cpd_smooth_s == 0.0  # the off-the-shelf baseline of BENCHMARKS: no smoothing of ours
 
+
+
+def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
+    """A short action (2 s) close to its neighbour: the elbow stops one change point short, so with k segments
+    each segment was its own class and the repeated action got two (subject-86 trial 12); with at least k change
+    points the short action is cut out and the clustering joins the repeats."""
+    rng = np.random.default_rng(0)
+    lens, cls = [300, 300, 300, 60, 300], [0, 1, 2, 3, 0]
+    centers = rng.normal(scale=3.0, size=(4, 8))
+    centers[3] = centers[2] + rng.normal(size=8)
+    x = np.concatenate([centers[c] + rng.normal(size=(n, 8)) for c, n in zip(cls, lens)])
+    true = np.repeat(cls, lens)
+    elbow_only = segmentation.segment_embedding(x, 4, 30.0, segmentation.SegmentConfig(min_segments_over_k=0))
+    assert metrics.n_segments(elbow_only) == 4 and metrics.accuracy_hungarian(true, elbow_only) < 0.75
+    lab = segmentation.segment_embedding(x, 4, 30.0, segmentation.SegmentConfig())  # the default: 1
+    assert metrics.n_segments(lab) == 5 and metrics.accuracy_hungarian(true, lab) > 0.98
+    assert len(set(lab[:300]) | set(lab[-300:])) == 1  # the two repeats of action 0 share one class
+    # the minimum is honoured, and capped where segments of min_size leave no room
+    noise = rng.normal(size=(120, 3))
+    assert len(segmentation.change_points(noise, 25, 10, min_bkps=6)) >= 6
+    assert len(segmentation.change_points(noise, 25, 10, min_bkps=50)) <= 11
+    with pytest.raises(ValueError, match="min_segments_over_k"):
+        segmentation.segment_embedding(x, 4, 30.0, segmentation.SegmentConfig(min_segments_over_k=-1))
+    from seq2seq_jax import pipeline
+
+    assert pipeline.BASELINE.min_segments_over_k == 0  # the off-the-shelf baseline: the elbow alone

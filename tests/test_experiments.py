@@ -101,3 +101,11 @@ def test_subject86_refuses_negative_smoothing_before_any_work(capsys):
     with pytest.raises(SystemExit):
         s86.parse_args(["--cpd_smooth_s", "-1"])
     assert "--cpd_smooth_s must be >= 0" in capsys.readouterr().err
+
+
+def test_subject86_refuses_a_negative_minimum_of_segments(capsys):
+    s86 = _script("subject86")
+    assert s86.parse_args([]).min_segments_over_k == 1  # the library default, chosen in docs/study.md
+    with pytest.raises(SystemExit):
+        s86.parse_args(["--min_segments_over_k", "-1"])
+    assert "--min_segments_over_k must be >= 0" in capsys.readouterr().err
