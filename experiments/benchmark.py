@@ -8,8 +8,9 @@ straightforward PyTorch implementation of the same model, timed in the same invo
 Reports median ms per training step, sequences/s, predicted frames/s, achieved GFLOP/s (matrix products
 only, forward + backward = 3x forward), and the time to collect the decoder states of a 10,000-frame
 sequence; prints the ratio ours / PyTorch, and the gain of computing the recurrent kernels' gradients after
-the loops (``model.forward``) over plain autodiff through the scans (``model.forward_autodiff``); writes JSON. Timings are medians over --steps steps after
---warmup steps; compare ratios from one run, not absolute numbers across runs (shared machines are noisy).
+the loops (``model.forward``) over plain autodiff through the scans (``model.forward_autodiff``); writes JSON.
+Timings are medians over --steps steps after --warmup steps; compare ratios from one run, not absolute numbers
+across runs (shared machines are noisy).
 """
 
 from __future__ import annotations
@@ -188,12 +189,15 @@ def main(argv=None) -> int:
     flops = model.matmul_flops(mcfg, a.batch * a.models, train=True)
     ms, compile_s = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)
     seqs = a.batch * a.models
-    res = {"jax_train": {"ms_per_step": ms, "sequences_per_s": seqs / ms * 1e3, "frames_per_s": seqs * a.target / ms * 1e3,
-                         "gflops": flops / ms / 1e6, "compile_s": compile_s}}
+
+    def train_row(ms_per_step):
+        return {"ms_per_step": ms_per_step, "sequences_per_s": seqs / ms_per_step * 1e3,
+                "frames_per_s": seqs * a.target / ms_per_step * 1e3, "gflops": flops / ms_per_step / 1e6}
+
+    res = {"jax_train": {**train_row(ms), "compile_s": compile_s}}
     with plain_autodiff():
         ms_ad, _ = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)
-    res["jax_train_autodiff"] = {"ms_per_step": ms_ad, "sequences_per_s": seqs / ms_ad * 1e3,
-                                 "frames_per_s": seqs * a.target / ms_ad * 1e3, "gflops": flops / ms_ad / 1e6}
+    res["jax_train_autodiff"] = train_row(ms_ad)
     res["speedup_kernel_grads_after_loops"] = ms_ad / ms
     infer_ms = bench_jax_infer(mcfg, a.infer_frames, a.steps)
     res["jax_infer"] = {"ms_per_sequence": infer_ms, "frames": a.infer_frames, "frames_per_s": a.infer_frames / infer_ms * 1e3}
@@ -209,9 +213,7 @@ def main(argv=None) -> int:
             print("PyTorch is not installed (pip install -e '.[bench]'): no baseline")
     if torch_ok:
         t_ms, t_inf, tv = bench_torch(mcfg, seqs, a.steps, a.warmup, a.infer_frames)
-        res["torch_train"] = {"ms_per_step": t_ms, "sequences_per_s": seqs / t_ms * 1e3,
-                              "frames_per_s": seqs * a.target / t_ms * 1e3, "gflops": flops / t_ms / 1e6,
-                              "note": "float32, batch = models x batch, one model"}
+        res["torch_train"] = {**train_row(t_ms), "note": "float32, batch = models x batch, one model"}
         res["torch_infer"] = {"ms_per_sequence": t_inf, "frames": a.infer_frames, "frames_per_s": a.infer_frames / t_inf * 1e3}
         res["speedup_train"] = t_ms / ms
         res["speedup_infer"] = t_inf / infer_ms

@@ -92,26 +92,28 @@ def input_projection(cell: dict, x, dtype: str = "float32"):
     return add_bias(matmul(x, cell["wx"], dtype), cell["b"])
 
 
+def _gru_update(h_BxH, xp_Bx3H, wh, whc, dtype: str, probe=None):
+    """(h', r * h): one GRU step from the input projection ``xp``, and the left operand of the candidate product.
+    With ``probe`` = (pg, pc), those are added to the two state products (see ``forward``)."""
+    H = h_BxH.shape[-1]
+    probed = (lambda y, i: y) if probe is None else (lambda y, i: y + probe[i])  # noqa: E731
+    g = jax.nn.sigmoid(xp_Bx3H[..., : 2 * H] + probed(matmul(h_BxH, wh, dtype), 0))
+    r, u = g[..., :H], g[..., H:]
+    rh = r * h_BxH
+    c = jnp.tanh(xp_Bx3H[..., 2 * H :] + probed(matmul(rh, whc, dtype), 1))
+    return u * h_BxH + (1.0 - u) * c, rh
+
+
 def gru_step_projected(cell: dict, h_BxH, xp_Bx3H, dtype: str = "float32"):
     """One GRU step given the input projection ``xp`` = x @ wx + b."""
-    H = h_BxH.shape[-1]
-    g = jax.nn.sigmoid(xp_Bx3H[..., : 2 * H] + matmul(h_BxH, cell["wh"], dtype))
-    r, u = g[..., :H], g[..., H:]
-    c = jnp.tanh(xp_Bx3H[..., 2 * H :] + matmul(r * h_BxH, cell["whc"], dtype))
-    return u * h_BxH + (1.0 - u) * c
+    return _gru_update(h_BxH, xp_Bx3H, cell["wh"], cell["whc"], dtype)[0]
 
 
 def _gru_step_probed(cell: dict, h_BxH, xp_Bx3H, probe, dtype: str = "float32"):
     """``gru_step_projected`` with the recurrent kernels held constant and the probes (pg, pc) added to the two
     state products; returns (h', r * h), the new state and the left operand of the candidate product."""
-    H = h_BxH.shape[-1]
-    pg, pc = probe
     wh, whc = jax.lax.stop_gradient(cell["wh"]), jax.lax.stop_gradient(cell["whc"])
-    g = jax.nn.sigmoid(xp_Bx3H[..., : 2 * H] + matmul(h_BxH, wh, dtype) + pg)
-    r, u = g[..., :H], g[..., H:]
-    rh = r * h_BxH
-    c = jnp.tanh(xp_Bx3H[..., 2 * H :] + matmul(rh, whc, dtype) + pc)
-    return u * h_BxH + (1.0 - u) * c, rh
+    return _gru_update(h_BxH, xp_Bx3H, wh, whc, dtype, probe)
 
 
 def gru_step(cell: dict, h_BxH, x_BxD, dtype: str = "float32"):
@@ -131,21 +133,18 @@ def encode(cell: dict, enc_BxSxD, h0_BxH=None, dtype: str = "float32", probes=No
     h0 = jnp.zeros((B, H), cell["wh"].dtype) if h0_BxH is None else h0_BxH
     xp_SxBx3H = jnp.swapaxes(input_projection(cell, enc_BxSxD, dtype), 0, 1)  # all frames in one product
 
-    if probes is None:
-        def step(h, xp):
-            h = gru_step_projected(cell, h, xp, dtype)
-            return h, h
+    def step(h, a):
+        xp, probe = a
+        if probe is None:
+            h_new, ops = gru_step_projected(cell, h, xp, dtype), ()
+        else:
+            h_new, rh = _gru_step_probed(cell, h, xp, probe, dtype)
+            ops = (h, rh)
+        return h_new, (h_new, ops)
 
-        h, states = jax.lax.scan(step, h0, xp_SxBx3H)
-        return h, jnp.swapaxes(states, 0, 1)
-
-    def probed(h, a):
-        xp, pg, pc = a
-        h_new, rh = _gru_step_probed(cell, h, xp, (pg, pc), dtype)
-        return h_new, (h_new, h, rh)
-
-    h, (states, h_prev, rh) = jax.lax.scan(probed, h0, (xp_SxBx3H, *probes))
-    return h, jnp.swapaxes(states, 0, 1), (h_prev, rh)
+    h, (states, ops) = jax.lax.scan(step, h0, (xp_SxBx3H, probes))
+    out = h, jnp.swapaxes(states, 0, 1)
+    return out if probes is None else (*out, ops)
 
 
 def readout(params: dict, h, x_prev, cfg: ModelConfig):

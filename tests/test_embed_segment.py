@@ -194,7 +194,6 @@ def test_change_points_see_features_smoothed_in_time_and_clustering_the_raw_ones
     assert pipeline.BASELINE.cpd_smooth_s == 0.0  # the off-the-shelf baseline of BENCHMARKS: no smoothing of ours
 
 
-
 def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
     """A short action (2 s) close to its neighbour: the elbow stops one change point short, so with k segments
     each segment was its own class and the repeated action got two (subject-86 trial 12); with at least k change
