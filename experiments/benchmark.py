@@ -48,6 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--infer_frames", type=int, default=10_000, help="sequence length for the state-collection timing")
     p.add_argument("--no_torch", action="store_true", help="skip the PyTorch baseline")
+    p.add_argument("--peak_n", type=int, default=2048, help="size of the n^3 products that measure the matrix peak (CPU)")
     p.add_argument("--json", default=str(REPO / "out" / "benchmark.json"))
     return p.parse_args(argv)
 
@@ -161,6 +162,20 @@ def bench_torch(mcfg, batch, steps, warmup, frames):
     return train_ms, infer_ms, torch.__version__
 
 
+def matmul_peak(n: int = 2048, reps: int = 3) -> dict:
+    """GFLOP/s of one large n^3 product: NumPy's BLAS fp32 (the machine's fp32 matrix peak), XLA fp32, and XLA
+    with bf16 inputs and fp32 accumulation (what ``--dtype bfloat16`` can gain at best)."""
+    import jax.numpy as jnp
+
+    a = np.random.default_rng(0).normal(size=(n, n)).astype(np.float32)
+    flops = 2.0 * n**3
+    ja = jnp.asarray(a)
+    bf16 = jax.jit(lambda x: jnp.dot(x.astype(jnp.bfloat16), x.astype(jnp.bfloat16), preferred_element_type=jnp.float32))
+    fns = {"numpy_fp32": lambda: a @ a, "xla_fp32": lambda: jax.block_until_ready(jnp.dot(ja, ja)),
+           "xla_bf16_fp32acc": lambda: jax.block_until_ready(bf16(ja))}
+    return {k: flops / _median_ms(f, reps, 1) / 1e6 for k, f in fns.items()}
+
+
 def cpu_info() -> dict:
     """CPU model and the matrix extensions that decide fp32/bf16 speed (Linux; empty elsewhere)."""
     try:
@@ -186,13 +201,21 @@ def main(argv=None) -> int:
     print(f"backend {info['backend']} ({info['device']}), {cpu.get('model', '?')}, {info['cores']} cores "
           f"(AVX-512 {'yes' if cpu.get('avx512f') else 'no'}, AMX {'yes' if cpu.get('amx_bf16') else 'no'}), jax {jax.__version__}; "
           f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}")
+    peak = matmul_peak(a.peak_n) if jax.default_backend() == "cpu" else {}
+    if peak:
+        info["matmul_peak_gflops"] = {**peak, "n": a.peak_n}
+        print(f"matrix products of {a.peak_n}^3: NumPy BLAS fp32 {peak['numpy_fp32']:.0f} GFLOP/s (the peak below), "
+              f"XLA fp32 {peak['xla_fp32']:.0f}, XLA bf16 inputs / fp32 accumulation {peak['xla_bf16_fp32acc']:.0f}")
     flops = model.matmul_flops(mcfg, a.batch * a.models, train=True)
     ms, compile_s = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)
     seqs = a.batch * a.models
 
     def train_row(ms_per_step):
-        return {"ms_per_step": ms_per_step, "sequences_per_s": seqs / ms_per_step * 1e3,
-                "frames_per_s": seqs * a.target / ms_per_step * 1e3, "gflops": flops / ms_per_step / 1e6}
+        row = {"ms_per_step": ms_per_step, "sequences_per_s": seqs / ms_per_step * 1e3,
+               "frames_per_s": seqs * a.target / ms_per_step * 1e3, "gflops": flops / ms_per_step / 1e6}
+        if peak:
+            row["fraction_of_peak"] = row["gflops"] / peak["numpy_fp32"]
+        return row
 
     res = {"jax_train": {**train_row(ms), "compile_s": compile_s}}
     with plain_autodiff():
@@ -219,10 +242,12 @@ def main(argv=None) -> int:
         res["speedup_infer"] = t_inf / infer_ms
         info["torch"] = tv
         rows.append((f"PyTorch {tv} fp32", res["torch_train"], res["torch_infer"]))
-    print(f"\n{'':22s} {'ms/step':>9s} {'seq/s':>8s} {'frames/s':>9s} {'GFLOP/s':>8s} | {'states of ' + str(a.infer_frames) + ' frames':>24s}")
+    print(f"\n{'':22s} {'ms/step':>9s} {'seq/s':>8s} {'frames/s':>9s} {'GFLOP/s':>8s} {'of peak':>8s} | "
+          f"{'states of ' + str(a.infer_frames) + ' frames':>24s}")
     for name, tr, inf in rows:
-        print(f"{name:22s} {tr['ms_per_step']:9.1f} {tr['sequences_per_s']:8.1f} {tr['frames_per_s']:9.0f} {tr['gflops']:8.1f} | "
-              + (f"{inf['ms_per_sequence'] / 1e3:20.2f} s" if inf else f"{'(same)':>22s}"))
+        frac = f"{100 * tr['fraction_of_peak']:7.0f}%" if "fraction_of_peak" in tr else f"{'':8s}"
+        print(f"{name:22s} {tr['ms_per_step']:9.1f} {tr['sequences_per_s']:8.1f} {tr['frames_per_s']:9.0f} {tr['gflops']:8.1f} "
+              f"{frac} | " + (f"{inf['ms_per_sequence'] / 1e3:20.2f} s" if inf else f"{'(same)':>22s}"))
     print(f"\nrecurrent kernels' gradients after the loops (model.forward) vs plain autodiff through the scans: "
           f"{res['speedup_kernel_grads_after_loops']:.2f}x faster training step")
     if torch_ok:

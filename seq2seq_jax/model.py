@@ -18,13 +18,22 @@ Encoder and decoder share one cell ("tied", the reference) unless ``tied=False``
 decoder state to a frame. The decoder's first input is the last encoder frame; each later input is its own
 previous prediction (gradients flow through the feedback) or, with teacher forcing, the true frame.
 
-Gradients of ``forward`` (a ``jax.custom_vjp``): autodiff of a scan accumulates the gradient of a weight used
-inside the loop step by step, a rank-B update of the whole (H, 2H) and (H, H) kernels per frame (at batch 16
-a thin product that reads and writes 12 MB per step at hidden 1024). Here the loop sees the recurrent kernels
-as constants plus a zero "probe" added to each product; the cotangent of a probe is the gradient of that
-product's output, and after the backward scan the kernels' gradients are one matrix product over all frames
-and windows, e.g. d wh = sum_t h_{t-1}^T d(h_{t-1} wh). Values and gradients equal plain autodiff's
-(``tests/test_model.py``); the speed-up is measured by ``experiments/benchmark.py``.
+``forward`` and its gradient (a ``jax.custom_vjp``) are written for the thin products of training at batch 16,
+where two things decide the speed on CPUs (``experiments/benchmark.py`` measures both):
+
+- Column layout. Inside ``forward``'s loops a state is (H, B) and each product is kernel^T @ state (forward)
+  and kernel @ cotangent (backward), with the kernel also stored transposed, so both contract the kernel's
+  contiguous axis. XLA's CPU products of a (3H, H) kernel with 16 columns run about twice as fast as the row
+  layout's (16, H) @ (H, 3H). ``encode``, ``decode`` and ``forward_autodiff`` keep the row layout (B, H) of the
+  equations above; they are the reference the tests compare ``forward`` with.
+- Kernels' gradients after the loops. Autodiff of a scan accumulates the gradient of a weight used inside the
+  loop step by step, a rank-B update of the whole (H, 2H) and (H, H) kernels per frame (at batch 16 a thin
+  product that reads and writes 12 MB per step at hidden 1024). Here the loops see the kernels (recurrent,
+  and the decoder's input and readout kernels) as constants plus a zero "probe" added to each product; the
+  cotangent of a probe is the gradient of that product's output, and after the backward scan each kernel's
+  gradient is one matrix product over all frames and windows, e.g. d wh = sum_t h_{t-1}^T d(h_{t-1} wh).
+
+Values and gradients equal plain autodiff's up to rounding (``tests/test_model.py``).
 
 Shapes: B windows, S encoder frames, T decoder frames, D frame size, H hidden size.
 """
@@ -92,28 +101,28 @@ def input_projection(cell: dict, x, dtype: str = "float32"):
     return add_bias(matmul(x, cell["wx"], dtype), cell["b"])
 
 
-def _gru_update(h_BxH, xp_Bx3H, wh, whc, dtype: str, probe=None):
+def _probed(y, probe, i: int):
+    """y plus the i-th probe (``forward``'s gradient trick); y itself without probes."""
+    return y if probe is None else y + probe[i]
+
+
+def _gru_update(h, xp, prod_g, prod_c, axis: int = -1, probe=None):
     """(h', r * h): one GRU step from the input projection ``xp``, and the left operand of the candidate product.
-    With ``probe`` = (pg, pc), those are added to the two state products (see ``forward``)."""
-    H = h_BxH.shape[-1]
-    probed = (lambda y, i: y) if probe is None else (lambda y, i: y + probe[i])  # noqa: E731
-    g = jax.nn.sigmoid(xp_Bx3H[..., : 2 * H] + probed(matmul(h_BxH, wh, dtype), 0))
-    r, u = g[..., :H], g[..., H:]
-    rh = r * h_BxH
-    c = jnp.tanh(xp_Bx3H[..., 2 * H :] + probed(matmul(rh, whc, dtype), 1))
-    return u * h_BxH + (1.0 - u) * c, rh
+
+    ``prod_g(h)`` and ``prod_c(r * h)`` are the two state products; ``axis`` is the feature axis (-1: rows
+    (B, H); 0: columns (H, B), see ``forward``); ``probe`` (pg, pc, ...) adds pg and pc to the two products."""
+    H = h.shape[axis]
+    part = lambda y, a, b: jax.lax.slice_in_dim(y, a * H, b * H, axis=axis)  # noqa: E731
+    g = jax.nn.sigmoid(part(xp, 0, 2) + _probed(prod_g(h), probe, 0))
+    r, u = part(g, 0, 1), part(g, 1, 2)
+    rh = r * h
+    c = jnp.tanh(part(xp, 2, 3) + _probed(prod_c(rh), probe, 1))
+    return u * h + (1.0 - u) * c, rh
 
 
 def gru_step_projected(cell: dict, h_BxH, xp_Bx3H, dtype: str = "float32"):
     """One GRU step given the input projection ``xp`` = x @ wx + b."""
-    return _gru_update(h_BxH, xp_Bx3H, cell["wh"], cell["whc"], dtype)[0]
-
-
-def _gru_step_probed(cell: dict, h_BxH, xp_Bx3H, probe, dtype: str = "float32"):
-    """``gru_step_projected`` with the recurrent kernels held constant and the probes (pg, pc) added to the two
-    state products; returns (h', r * h), the new state and the left operand of the candidate product."""
-    wh, whc = jax.lax.stop_gradient(cell["wh"]), jax.lax.stop_gradient(cell["whc"])
-    return _gru_update(h_BxH, xp_Bx3H, wh, whc, dtype, probe)
+    return _gru_update(h_BxH, xp_Bx3H, lambda a: matmul(a, cell["wh"], dtype), lambda a: matmul(a, cell["whc"], dtype))[0]
 
 
 def gru_step(cell: dict, h_BxH, x_BxD, dtype: str = "float32"):
@@ -121,30 +130,23 @@ def gru_step(cell: dict, h_BxH, x_BxD, dtype: str = "float32"):
     return gru_step_projected(cell, h_BxH, input_projection(cell, x_BxD, dtype), dtype)
 
 
-def encode(cell: dict, enc_BxSxD, h0_BxH=None, dtype: str = "float32", probes=None):
+def encode(cell: dict, enc_BxSxD, h0_BxH=None, dtype: str = "float32"):
     """Runs the GRU over the encoder frames.
 
     Returns:
-      (h_BxH, states_BxSxH): the last state and the state after every frame; with ``probes`` (pg (S, B, 2H),
-      pc (S, B, H), see ``_gru_step_probed``) also the per-frame operands (h_prev (S, B, H), r*h (S, B, H)).
+      (h_BxH, states_BxSxH): the last state and the state after every frame.
     """
     B, _, _ = enc_BxSxD.shape
     H = cell["wh"].shape[0]
     h0 = jnp.zeros((B, H), cell["wh"].dtype) if h0_BxH is None else h0_BxH
     xp_SxBx3H = jnp.swapaxes(input_projection(cell, enc_BxSxD, dtype), 0, 1)  # all frames in one product
 
-    def step(h, a):
-        xp, probe = a
-        if probe is None:
-            h_new, ops = gru_step_projected(cell, h, xp, dtype), ()
-        else:
-            h_new, rh = _gru_step_probed(cell, h, xp, probe, dtype)
-            ops = (h, rh)
-        return h_new, (h_new, ops)
+    def step(h, xp):
+        h = gru_step_projected(cell, h, xp, dtype)
+        return h, h
 
-    h, (states, ops) = jax.lax.scan(step, h0, (xp_SxBx3H, probes))
-    out = h, jnp.swapaxes(states, 0, 1)
-    return out if probes is None else (*out, ops)
+    h, states = jax.lax.scan(step, h0, xp_SxBx3H)
+    return h, jnp.swapaxes(states, 0, 1)
 
 
 def readout(params: dict, h, x_prev, cfg: ModelConfig):
@@ -153,41 +155,33 @@ def readout(params: dict, h, x_prev, cfg: ModelConfig):
     return y + x_prev if cfg.residual else y
 
 
-def decode(params: dict, cfg: ModelConfig, h0_BxH, dec_in_BxTxD, probes=None):
+def decode(params: dict, cfg: ModelConfig, h0_BxH, dec_in_BxTxD):
     """Runs the decoder for T steps from state h0.
 
     Args:
       dec_in_BxTxD: decoder inputs; only the first frame (the last encoder frame) is read unless
         ``cfg.teacher_forcing``.
-      probes: as in ``encode``, (T, B, 2H) and (T, B, H).
 
     Returns:
-      (pred_BxTxD, states_BxTxH): the predicted frames and the decoder state that produced each; with
-      ``probes`` also the per-step operands (h_prev, r*h) of the recurrent products.
+      (pred_BxTxD, states_BxTxH): the predicted frames and the decoder state that produced each.
     """
     cell = params["cell"] if cfg.tied else params["dec_cell"]
     dec_TxBxD = jnp.swapaxes(dec_in_BxTxD, 0, 1)
 
-    def step(carry, a):
+    def step(carry, x_true):
         h, x_fed = carry
-        x_true, probe = a
         x = x_true if cfg.teacher_forcing else x_fed
-        if probe is None:
-            h_new, ops = gru_step(cell, h, x, cfg.dtype), ()
-        else:
-            h_new, rh = _gru_step_probed(cell, h, input_projection(cell, x, cfg.dtype), probe, cfg.dtype)
-            ops = (h, rh)
+        h_new = gru_step(cell, h, x, cfg.dtype)
         y = readout(params, h_new, x, cfg)
-        return (h_new, y), (y, h_new, ops)
+        return (h_new, y), (y, h_new)
 
-    _, (pred, states, ops) = jax.lax.scan(step, (h0_BxH, dec_TxBxD[0]), (dec_TxBxD, probes))
-    out = jnp.swapaxes(pred, 0, 1), jnp.swapaxes(states, 0, 1)
-    return out if probes is None else (*out, ops)
+    _, (pred, states) = jax.lax.scan(step, (h0_BxH, dec_TxBxD[0]), dec_TxBxD)
+    return jnp.swapaxes(pred, 0, 1), jnp.swapaxes(states, 0, 1)
 
 
 def forward_autodiff(params: dict, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD):
-    """Encoder then decoder, differentiated by plain autodiff (``forward`` is the same function, faster to
-    differentiate).
+    """Encoder then decoder in the row layout, differentiated by plain autodiff: the reference for ``forward``
+    (the same function, faster to run and to differentiate at small batches).
 
     Returns:
       dict with ``pred`` (B, T, D), ``dec_states`` (B, T, H), ``enc_states`` (B, S, H).
@@ -197,47 +191,115 @@ def forward_autodiff(params: dict, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD):
     return {"pred": pred, "dec_states": dec_states, "enc_states": enc_states}
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _constant_product(wT, w, a, dtype: str):
+    """wT @ a for a kernel held constant (no gradient reaches ``wT`` or ``w``); the backward product w @ g reads
+    the kernel as stored, so that both contract the kernel's contiguous axis (module docstring)."""
+    return matmul(wT, a, dtype)
+
+
+def _constant_product_fwd(wT, w, a, dtype):
+    return matmul(wT, a, dtype), (wT, w)
+
+
+def _constant_product_bwd(dtype, res, g):
+    _, w = res
+    return None, None, matmul(w, g, dtype)
+
+
+_constant_product.defvjp(_constant_product_fwd, _constant_product_bwd)
+
+
+def _column_cell(cell: dict, dtype: str) -> dict:
+    """A cell's products for the column-layout loops: kernels constant, each also stored transposed (the
+    barrier keeps XLA from folding the transposes back into the products)."""
+    wx, wh, whc = (jax.lax.stop_gradient(cell[k]) for k in ("wx", "wh", "whc"))
+    wxT, whT, whcT = jax.lax.optimization_barrier((wx.T, wh.T, whc.T))
+    b = cell["b"][:, None]
+    return {"project": lambda x_DxB: _constant_product(wxT, wx, x_DxB, dtype) + b,
+            "prod_g": lambda h_HxB: _constant_product(whT, wh, h_HxB, dtype),
+            "prod_c": lambda rh_HxB: _constant_product(whcT, whc, rh_HxB, dtype)}
+
+
 def _zero_probes(params: dict, cfg: ModelConfig, batch: int):
+    """Encoder (pg, pc) and decoder (pg, pc, px, py): zeros added to the gate, candidate, input-projection and
+    readout products of each frame, in column layout."""
     H, dtype = params["cell"]["wh"].shape[0], params["cell"]["wh"].dtype
-    zeros = lambda n, w: jnp.zeros((n, batch, w), dtype)  # noqa: E731
-    return (zeros(cfg.source, 2 * H), zeros(cfg.source, H)), (zeros(cfg.target, 2 * H), zeros(cfg.target, H))
+    zeros = lambda n, w: jnp.zeros((n, w, batch), dtype)  # noqa: E731
+    S, T = cfg.source, cfg.target
+    return ((zeros(S, 2 * H), zeros(S, H)),
+            (zeros(T, 2 * H), zeros(T, H), zeros(T, 3 * H), zeros(T, cfg.dim)))
 
 
-def _forward_probed(params, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD, probes):
-    """``forward_autodiff`` with the recurrent kernels constant inside the loops and the probes added; returns
-    (outputs, operands of the recurrent products: encoder and decoder (h_prev, r*h))."""
-    h, enc_states, enc_ops = encode(params["cell"], enc_BxSxD, dtype=cfg.dtype, probes=probes[0])
-    pred, dec_states, dec_ops = decode(params, cfg, h, dec_in_BxTxD, probes=probes[1])
-    return {"pred": pred, "dec_states": dec_states, "enc_states": enc_states}, (enc_ops, dec_ops)
+def _forward_columns(params, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD, probes=None):
+    """``forward_autodiff`` in column layout with the kernels constant inside the loops (module docstring),
+    the probes added when given.
+
+    Returns:
+      (outputs as ``forward``'s, operands of the probed products per frame, (frames, features, B) each:
+      encoder (h_prev, r*h), decoder (h_prev, r*h, input, new state)).
+    """
+    enc_cell = _column_cell(params["cell"], cfg.dtype)
+    dec_cell = enc_cell if cfg.tied else _column_cell(params["dec_cell"], cfg.dtype)
+    H, B = params["cell"]["wh"].shape[0], enc_BxSxD.shape[0]
+    # The input side of all encoder frames is one product (row layout), then turned to (S, 3H, B).
+    xp_Sx3HxB = jnp.transpose(input_projection(params["cell"], enc_BxSxD, cfg.dtype), (1, 2, 0))
+    rw = jax.lax.stop_gradient(params["readout"]["w"])
+    rwT = jax.lax.optimization_barrier(rw.T)
+    rb = params["readout"]["b"][:, None]
+    enc_probes, dec_probes = (None, None) if probes is None else probes
+
+    def enc_step(h, a):
+        xp, probe = a
+        h_new, rh = _gru_update(h, xp, enc_cell["prod_g"], enc_cell["prod_c"], 0, probe)
+        return h_new, (h_new, (h, rh))
+
+    def dec_step(carry, a):
+        h, x_fed = carry
+        x_true, probe = a
+        x = x_true if cfg.teacher_forcing else x_fed
+        xp = _probed(dec_cell["project"](x), probe, 2)
+        h_new, rh = _gru_update(h, xp, dec_cell["prod_g"], dec_cell["prod_c"], 0, probe)
+        y = _probed(_constant_product(rwT, rw, h_new, cfg.dtype), probe, 3) + rb
+        y = y + x if cfg.residual else y
+        return (h_new, y), (y, h_new, (h, rh, x, h_new))
+
+    h0 = jnp.zeros((H, B), params["cell"]["wh"].dtype)
+    h, (enc_states, enc_ops) = jax.lax.scan(enc_step, h0, (xp_Sx3HxB, enc_probes))
+    dec_TxDxB = jnp.transpose(dec_in_BxTxD, (1, 2, 0))
+    _, (pred, dec_states, dec_ops) = jax.lax.scan(dec_step, (h, dec_TxDxB[0]), (dec_TxDxB, dec_probes))
+    rows = lambda a: jnp.transpose(a, (2, 0, 1))  # noqa: E731  (frames, features, B) -> (B, frames, features)
+    return {"pred": rows(pred), "dec_states": rows(dec_states), "enc_states": rows(enc_states)}, (enc_ops, dec_ops)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
 def forward(params: dict, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD):
-    """Encoder then decoder (``forward_autodiff``), with the recurrent kernels' gradients computed after the
-    loops (module docstring).
+    """Encoder then decoder: ``forward_autodiff``'s values, computed and differentiated faster (module docstring).
 
     Returns:
       dict with ``pred`` (B, T, D), ``dec_states`` (B, T, H), ``enc_states`` (B, S, H).
     """
-    return forward_autodiff(params, cfg, enc_BxSxD, dec_in_BxTxD)
+    return _forward_columns(params, cfg, enc_BxSxD, dec_in_BxTxD)[0]
 
 
 def _forward_fwd(params, cfg, enc_BxSxD, dec_in_BxTxD):
     probes = _zero_probes(params, cfg, enc_BxSxD.shape[0])
-    out, vjp, ops = jax.vjp(lambda p, e, d, pr: _forward_probed(p, cfg, e, d, pr), params, enc_BxSxD, dec_in_BxTxD,
-                            probes, has_aux=True)
+    out, vjp, ops = jax.vjp(lambda p, e, d, pr: _forward_columns(p, cfg, e, d, pr), params, enc_BxSxD,
+                            dec_in_BxTxD, probes, has_aux=True)
     return out, (vjp, ops)
 
 
 def _forward_bwd(cfg, res, g):
-    vjp, ((enc_hp, enc_rh), (dec_hp, dec_rh)) = res
-    d_params, d_enc, d_dec, ((enc_dg, enc_dc), (dec_dg, dec_dc)) = vjp(g)
-    outer = lambda a, b: jnp.einsum("tbh,tbk->hk", a, b)  # noqa: E731  sum over frames and windows, one product
+    vjp, ((enc_hp, enc_rh), (dec_hp, dec_rh, dec_x, dec_h)) = res
+    d_params, d_enc, d_dec, ((enc_dg, enc_dc), (dec_dg, dec_dc, dec_dxp, dec_dy)) = vjp(g)
+    outer = lambda a, b: jnp.einsum("tib,tjb->ij", a, b)  # noqa: E731  sum over frames and windows, one product
     enc_cell, dec_cell = "cell", "cell" if cfg.tied else "dec_cell"
     d_params[enc_cell]["wh"] = d_params[enc_cell]["wh"] + outer(enc_hp, enc_dg)
     d_params[enc_cell]["whc"] = d_params[enc_cell]["whc"] + outer(enc_rh, enc_dc)
     d_params[dec_cell]["wh"] = d_params[dec_cell]["wh"] + outer(dec_hp, dec_dg)
     d_params[dec_cell]["whc"] = d_params[dec_cell]["whc"] + outer(dec_rh, dec_dc)
+    d_params[dec_cell]["wx"] = d_params[dec_cell]["wx"] + outer(dec_x, dec_dxp)
+    d_params["readout"]["w"] = d_params["readout"]["w"] + outer(dec_h, dec_dy)
     return d_params, d_enc, d_dec
 
 

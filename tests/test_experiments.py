@@ -74,11 +74,14 @@ def test_benchmark_prints_table_and_json(tmp_path, capsys):
     bench = _script("benchmark")
     out = tmp_path / "b.json"
     assert bench.main(["--hidden", "8", "--batch", "4", "--source", "6", "--target", "4", "--dim", "5", "--steps", "2",
-                       "--warmup", "1", "--infer_frames", "200", "--models", "2", "--no_torch", "--json", str(out)]) == 0
+                       "--warmup", "1", "--infer_frames", "200", "--models", "2", "--no_torch", "--peak_n", "64", "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["info"]["backend"] == "cpu" and res["info"]["config"]["models"] == 2
     assert res["results"]["jax_train"]["ms_per_step"] > 0 and res["results"]["jax_infer"]["frames"] == 200
     assert res["results"]["jax_train_autodiff"]["ms_per_step"] > 0 and res["results"]["speedup_kernel_grads_after_loops"] > 0
+    peak = res["info"]["matmul_peak_gflops"]
+    assert peak["n"] == 64 and min(peak["numpy_fp32"], peak["xla_fp32"], peak["xla_bf16_fp32acc"]) > 0
+    assert res["results"]["jax_train"]["fraction_of_peak"] == pytest.approx(res["results"]["jax_train"]["gflops"] / peak["numpy_fp32"])
     printed = capsys.readouterr().out
     assert "ours (JAX)" in printed and "ours, plain autodiff" in printed
     assert bench.model.forward is not bench.model.forward_autodiff  # the A/B switch is undone after timing
