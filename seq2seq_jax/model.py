@@ -23,9 +23,10 @@ where two things decide the speed on CPUs (``experiments/benchmark.py`` measures
 
 - Column layout. Inside ``forward``'s loops a state is (H, B) and each product is kernel^T @ state (forward)
   and kernel @ cotangent (backward), with the kernel also stored transposed, so both contract the kernel's
-  contiguous axis. XLA's CPU products of a (3H, H) kernel with 16 columns run about twice as fast as the row
-  layout's (16, H) @ (H, 3H). ``encode``, ``decode`` and ``forward_autodiff`` keep the row layout (B, H) of the
-  equations above; they are the reference the tests compare ``forward`` with.
+  contiguous axis. XLA's CPU product (2H, H) @ (H, 16) runs about twice as fast as the row layout's
+  (16, H) @ (H, 2H). ``encode``, ``decode`` and ``forward_autodiff`` keep the row layout (B, H) of the
+  equations above: they are the reference the tests compare ``forward`` with, and state collection
+  (``embed``) uses them, at hundreds of windows per product, where the row layout is as fast or faster.
 - Kernels' gradients after the loops. Autodiff of a scan accumulates the gradient of a weight used inside the
   loop step by step, a rank-B update of the whole (H, 2H) and (H, H) kernels per frame (at batch 16 a thin
   product that reads and writes 12 MB per step at hidden 1024). Here the loops see the kernels (recurrent,
