@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -85,6 +86,17 @@ def test_benchmark_prints_table_and_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "ours (JAX)" in printed and "ours, plain autodiff" in printed
     assert bench.model.forward is not bench.model.forward_autodiff  # the A/B switch is undone after timing
+
+
+def test_bench_products_layouts_compute_the_same_chain(capsys):
+    bp = _script("bench_products")
+    rng = np.random.default_rng(0)
+    w = (rng.normal(size=(6, 12)) / 3).astype(np.float32)
+    h = rng.normal(size=(4, 6)).astype(np.float32)
+    np.testing.assert_allclose(bp.chain_rows(h, w), bp.chain_columns(h.T.copy(), w.T.copy()).T, rtol=1e-5, atol=1e-6)
+    assert bp.main(["--hidden", "8", "--batch", "4", "--models", "2", "--reps", "1", "--no_torch"]) == 0
+    out = capsys.readouterr().out
+    assert "rows, 1 model" in out and "columns, 2 models vmapped" in out
 
 
 def test_study_table_times_only_runs_that_trained(tmp_path):
