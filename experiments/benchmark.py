@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--dim", type=int, default=62, help="features per frame (62 for subject 86)")
     p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     p.add_argument("--models", type=int, default=1, help="N independent models trained at once (vmapped)")
+    p.add_argument("--split_models", type=int, default=1, metavar="K",
+                   help="CPU only: split the --models over K CPU devices, each running its products on one core "
+                        "(XLA flag --xla_cpu_multi_thread_eigen=false; the other JAX rows then use one core too)")
     p.add_argument("--steps", type=int, default=20, help="timed steps")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--infer_frames", type=int, default=10_000, help="sequence length for the state-collection timing")
@@ -76,7 +79,17 @@ def plain_autodiff():
         model.forward = fast
 
 
-def bench_jax_train(mcfg, tcfg, n_models, steps, warmup):
+def use_cpu_devices(k: int):
+    """Makes JAX see k CPU devices whose products run on one core each; must run before JAX's first use."""
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        raise RuntimeError("--split_models must be set before JAX starts (run benchmark.py as a script)")
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    jax.config.update("jax_num_cpu_devices", k)
+
+
+def bench_jax_train(mcfg, tcfg, n_models, steps, warmup, split: int = 1):
     rng = np.random.default_rng(0)
     seq = rng.normal(size=(5000, mcfg.dim)).astype(np.float32)
     sampler = train.WindowSampler.from_sequences(seq, mcfg.source, mcfg.target)
@@ -86,6 +99,8 @@ def bench_jax_train(mcfg, tcfg, n_models, steps, warmup):
     else:
         state = train.stack_states([train.init_state(mcfg, dataclasses.replace(tcfg, seed=s)) for s in range(n_models)])
         step = train.make_multi_train_step(mcfg, tcfg)
+        if split > 1:
+            state, sampler = train.shard_models(state, sampler, train.model_mesh(jax.devices()[:split]))
     box = {"state": state}
 
     def run():
@@ -192,22 +207,29 @@ def main(argv=None) -> int:
     a = parse_args(argv)
     mcfg = ModelConfig(dim=a.dim, hidden=a.hidden, source=a.source, target=a.target, dtype=a.dtype)
     tcfg = TrainConfig(batch=a.batch)
+    if a.split_models > 1:
+        if a.models % a.split_models:
+            print(f"error: --models {a.models} cannot be split evenly over --split_models {a.split_models}", file=sys.stderr)
+            return 2
+        use_cpu_devices(a.split_models)
     dev = jax.devices()[0]
     info = {"backend": jax.default_backend(), "device": getattr(dev, "device_kind", str(dev)), "n_devices": jax.device_count(),
             "cpu": cpu_info(), "cores": os.cpu_count(), "jax": jax.__version__,
             "config": {"hidden": a.hidden, "batch": a.batch, "source": a.source, "target": a.target, "dim": a.dim,
-                       "dtype": a.dtype, "models": a.models}}
+                       "dtype": a.dtype, "models": a.models, "split_models": a.split_models}}
     cpu = info["cpu"]
     print(f"backend {info['backend']} ({info['device']}), {cpu.get('model', '?')}, {info['cores']} cores "
           f"(AVX-512 {'yes' if cpu.get('avx512f') else 'no'}, AMX {'yes' if cpu.get('amx_bf16') else 'no'}), jax {jax.__version__}; "
-          f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}")
+          f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}"
+          + (f", split over {a.split_models} CPU devices (XLA products on one core each, also in the other JAX rows)"
+             if a.split_models > 1 else ""))
     peak = matmul_peak(a.peak_n) if jax.default_backend() == "cpu" else {}
     if peak:
         info["matmul_peak_gflops"] = {**peak, "n": a.peak_n}
         print(f"matrix products of {a.peak_n}^3: NumPy BLAS fp32 {peak['numpy_fp32']:.0f} GFLOP/s (the peak below), "
               f"XLA fp32 {peak['xla_fp32']:.0f}, XLA bf16 inputs / fp32 accumulation {peak['xla_bf16_fp32acc']:.0f}")
     flops = model.matmul_flops(mcfg, a.batch * a.models, train=True)
-    ms, compile_s = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)
+    ms, compile_s = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup, a.split_models)
     seqs = a.batch * a.models
 
     def train_row(ms_per_step):
@@ -219,7 +241,7 @@ def main(argv=None) -> int:
 
     res = {"jax_train": {**train_row(ms), "compile_s": compile_s}}
     with plain_autodiff():
-        ms_ad, _ = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup)
+        ms_ad, _ = bench_jax_train(mcfg, tcfg, a.models, a.steps, a.warmup, a.split_models)
     res["jax_train_autodiff"] = train_row(ms_ad)
     res["speedup_kernel_grads_after_loops"] = ms_ad / ms
     infer_ms = bench_jax_infer(mcfg, a.infer_frames, a.steps)

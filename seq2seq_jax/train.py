@@ -182,8 +182,25 @@ def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = No
 
 def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
     """The step of N independent models at once: states stacked on a leading axis (``stack_states``), one
-    vmapped, jitted, donated call; each model draws its own windows from the shared sampler."""
+    vmapped, jitted, donated call; each model draws its own windows from the shared sampler. To spread the
+    models over devices, place the stacked state with ``shard_models`` (the step follows its placement)."""
     return jax.jit(jax.vmap(step_fn(mcfg, tcfg), in_axes=(0, None)), donate_argnums=0)
+
+
+def model_mesh(devices=None) -> Mesh:
+    """A 1-D mesh over all (or the given) devices, axis ``"models"``: stacked models are split over it."""
+    return Mesh(np.asarray(devices if devices is not None else jax.devices()), ("models",))
+
+
+def shard_models(stacked_state, sampler: WindowSampler, mesh: Mesh):
+    """(state, sampler) placed for ``make_multi_train_step`` over ``mesh`` (``model_mesh()``): the stacked
+    models split along their leading axis, the sampler on every device. The number of models must be
+    divisible by the number of devices."""
+    n = jax.tree.leaves(stacked_state)[0].shape[0]
+    if n % mesh.size:
+        raise ValueError(f"{n} models cannot be split evenly over the {mesh.size} devices of the mesh; "
+                         f"use a multiple of {mesh.size} models or fewer devices")
+    return jax.device_put(stacked_state, NamedSharding(mesh, P("models"))), replicate(sampler, mesh)
 
 
 def stack_states(states: list[dict]) -> dict:

@@ -86,6 +86,10 @@ def test_benchmark_prints_table_and_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "ours (JAX)" in printed and "ours, plain autodiff" in printed
     assert bench.model.forward is not bench.model.forward_autodiff  # the A/B switch is undone after timing
+    assert bench.main(["--models", "3", "--split_models", "2", "--no_torch"]) == 2
+    assert "--models 3 cannot be split evenly over --split_models 2" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="before JAX starts"):  # JAX is running in this process
+        bench.use_cpu_devices(2)
 
 
 def test_bench_products_layouts_compute_the_same_chain(capsys):

@@ -169,6 +169,30 @@ def test_data_parallel_matches_one_device(tmp_path):
         train.make_train_step(MC, _tc(batch=6), train.data_mesh())
 
 
+def test_models_split_over_devices_match_one_device():
+    import dataclasses
+
+    z, _ = _seq()
+    tc = _tc()
+    sampler = train.WindowSampler.from_sequences(z, MC.source, MC.target)
+    init = lambda: train.stack_states([train.init_state(MC, dataclasses.replace(tc, seed=s)) for s in range(4)])  # noqa: E731
+    multi = train.make_multi_train_step(MC, tc)
+    one = init()
+    for _ in range(3):
+        one, m1 = multi(one, sampler)
+    mesh = train.model_mesh(jax.devices()[:4])
+    split, sp = train.shard_models(init(), sampler, mesh)
+    for _ in range(3):
+        split, m4 = multi(split, sp)
+    leaf = split["params"]["cell"]["wh"]
+    assert len(leaf.sharding.device_set) == 4 and leaf.addressable_shards[0].data.shape[0] == 1  # one model per device
+    np.testing.assert_allclose(m4["loss"], m1["loss"], rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(split["params"]), jax.tree.leaves(one["params"])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="4 models cannot be split evenly over the 8 devices"):
+        train.shard_models(init(), sampler, train.model_mesh())
+
+
 def test_train_step_compiles_once():
     z, norm = _seq()
     sampler = train.WindowSampler.from_sequences(z, MC.source, MC.target)
