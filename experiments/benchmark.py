@@ -45,8 +45,8 @@ def parse_args(argv=None):
     p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     p.add_argument("--models", type=int, default=1, help="N independent models trained at once (vmapped)")
     p.add_argument("--split_models", type=int, default=1, metavar="K",
-                   help="CPU only: split the --models over K CPU devices, each running its products on one core "
-                        "(XLA flag --xla_cpu_multi_thread_eigen=false; the other JAX rows then use one core too)")
+                   help="CPU only: split the --models over K CPU devices running side by side, with XLA's multi-threaded "
+                        "Eigen off (--xla_cpu_multi_thread_eigen=false, for the whole run: the other JAX rows too)")
     p.add_argument("--steps", type=int, default=20, help="timed steps")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--infer_frames", type=int, default=10_000, help="sequence length for the state-collection timing")
@@ -80,7 +80,8 @@ def plain_autodiff():
 
 
 def use_cpu_devices(k: int):
-    """Makes JAX see k CPU devices whose products run on one core each; must run before JAX's first use."""
+    """Makes JAX see k CPU devices, with XLA's multi-threaded Eigen off (the devices run side by side instead of
+    sharing the cores within each op); must run before JAX's first use."""
     from jax._src import xla_bridge
 
     if xla_bridge.backends_are_initialized():
@@ -221,7 +222,7 @@ def main(argv=None) -> int:
     print(f"backend {info['backend']} ({info['device']}), {cpu.get('model', '?')}, {info['cores']} cores "
           f"(AVX-512 {'yes' if cpu.get('avx512f') else 'no'}, AMX {'yes' if cpu.get('amx_bf16') else 'no'}), jax {jax.__version__}; "
           f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}"
-          + (f", split over {a.split_models} CPU devices (XLA products on one core each, also in the other JAX rows)"
+          + (f", split over {a.split_models} CPU devices (XLA's multi-threaded Eigen off, also in the other JAX rows)"
              if a.split_models > 1 else ""))
     peak = matmul_peak(a.peak_n) if jax.default_backend() == "cpu" else {}
     if peak:
