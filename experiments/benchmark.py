@@ -7,8 +7,9 @@ straightforward PyTorch implementation of the same model, timed in the same invo
 
 Reports median ms per training step, sequences/s, predicted frames/s, achieved GFLOP/s (matrix products
 only, forward + backward = 3x forward), and the time to collect the decoder states of a 10,000-frame
-sequence; prints the ratio ours / PyTorch, and the gain of computing the recurrent kernels' gradients after
-the loops (``model.forward``) over plain autodiff through the scans (``model.forward_autodiff``); writes JSON.
+sequence; prints the ratio ours / PyTorch, and the gain of ``model.forward`` (column-layout loops, kernels'
+gradients after the loops) over plain autodiff through row-layout scans (``model.forward_autodiff``); writes
+JSON (that gain under the historical key ``speedup_kernel_grads_after_loops``).
 Timings are medians over --steps steps after --warmup steps; compare ratios from one run, not absolute numbers
 across runs (shared machines are noisy).
 """
@@ -69,8 +70,9 @@ def _median_ms(fn, steps, warmup):
 
 @contextlib.contextmanager
 def plain_autodiff():
-    """While open, the train step is traced with ``model.forward_autodiff`` (gradients by autodiff through the
-    scans) instead of ``model.forward`` (recurrent kernels' gradients after the loops): the lever's gain, measured."""
+    """While open, the train step is traced with ``model.forward_autodiff`` (gradients by autodiff through
+    row-layout scans) instead of ``model.forward`` (column layout, kernels' gradients after the loops): the
+    levers' gain, measured."""
     fast = model.forward
     model.forward = model.forward_autodiff
     try:
@@ -271,7 +273,7 @@ def main(argv=None) -> int:
         frac = f"{100 * tr['fraction_of_peak']:7.0f}%" if "fraction_of_peak" in tr else f"{'':8s}"
         print(f"{name:22s} {tr['ms_per_step']:9.1f} {tr['sequences_per_s']:8.1f} {tr['frames_per_s']:9.0f} {tr['gflops']:8.1f} "
               f"{frac} | " + (f"{inf['ms_per_sequence'] / 1e3:20.2f} s" if inf else f"{'(same)':>22s}"))
-    print(f"\nrecurrent kernels' gradients after the loops (model.forward) vs plain autodiff through the scans: "
+    print(f"\nmodel.forward (column layout, kernels' gradients after the loops) vs plain autodiff through the scans: "
           f"{res['speedup_kernel_grads_after_loops']:.2f}x faster training step")
     if torch_ok:
         print(f"\nours vs PyTorch: training {res['speedup_train']:.2f}x, state collection {res['speedup_infer']:.2f}x faster")

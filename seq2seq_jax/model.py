@@ -238,7 +238,7 @@ def _forward_columns(params, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD, probes=N
 
     Returns:
       (outputs as ``forward``'s, operands of the probed products per frame, (frames, features, B) each:
-      encoder (h_prev, r*h), decoder (h_prev, r*h, input, new state)).
+      encoder (h_prev, r*h), decoder (h_prev, r*h, input, new state = the decoder states before ``rows``)).
     """
     enc_cell = _column_cell(params["cell"], cfg.dtype)
     dec_cell = enc_cell if cfg.tied else _column_cell(params["dec_cell"], cfg.dtype)
@@ -263,14 +263,15 @@ def _forward_columns(params, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD, probes=N
         h_new, rh = _gru_update(h, xp, dec_cell["prod_g"], dec_cell["prod_c"], 0, probe)
         y = _probed(_constant_product(rwT, rw, h_new, cfg.dtype), probe, 3) + rb
         y = y + x if cfg.residual else y
-        return (h_new, y), (y, h_new, (h, rh, x, h_new))
+        return (h_new, y), (y, h_new, (h, rh, x))
 
     h0 = jnp.zeros((H, B), params["cell"]["wh"].dtype)
     h, (enc_states, enc_ops) = jax.lax.scan(enc_step, h0, (xp_Sx3HxB, enc_probes))
     dec_TxDxB = jnp.transpose(dec_in_BxTxD, (1, 2, 0))
     _, (pred, dec_states, dec_ops) = jax.lax.scan(dec_step, (h, dec_TxDxB[0]), (dec_TxDxB, dec_probes))
     rows = lambda a: jnp.transpose(a, (2, 0, 1))  # noqa: E731  (frames, features, B) -> (B, frames, features)
-    return {"pred": rows(pred), "dec_states": rows(dec_states), "enc_states": rows(enc_states)}, (enc_ops, dec_ops)
+    out = {"pred": rows(pred), "dec_states": rows(dec_states), "enc_states": rows(enc_states)}
+    return out, (enc_ops, (*dec_ops, dec_states))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))

@@ -157,9 +157,13 @@ def _alternating_update(state, mcfg, tcfg, tx, win):
     return new_params, {"gen": g_opt, "disc": d_opt}, metrics
 
 
+def _mesh(devices, axis: str) -> Mesh:
+    return Mesh(np.asarray(devices if devices is not None else jax.devices()), (axis,))
+
+
 def data_mesh(devices=None) -> Mesh:
     """A 1-D mesh over all (or the given) devices, axis ``"data"``: the batch is split over it."""
-    return Mesh(np.asarray(devices if devices is not None else jax.devices()), ("data",))
+    return _mesh(devices, "data")
 
 
 def replicate(tree, mesh: Mesh):
@@ -189,7 +193,7 @@ def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
 
 def model_mesh(devices=None) -> Mesh:
     """A 1-D mesh over all (or the given) devices, axis ``"models"``: stacked models are split over it."""
-    return Mesh(np.asarray(devices if devices is not None else jax.devices()), ("models",))
+    return _mesh(devices, "models")
 
 
 def shard_models(stacked_state, sampler: WindowSampler, mesh: Mesh):

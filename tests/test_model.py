@@ -94,7 +94,7 @@ def test_gradient_matches_finite_differences(tied):
 @pytest.mark.parametrize("variant", [{}, {"tied": False}, {"teacher_forcing": True}, {"residual": True},
                                      {"dtype": "bfloat16"}])
 def test_forward_gradient_equals_plain_autodiff(variant):
-    """``forward`` computes the recurrent kernels' gradients after the loops (custom VJP): same values and
+    """``forward`` (custom VJP: column layout, kernels' gradients after the loops): same values and
     gradients as autodiff through the scans, for every output, every parameter and the inputs, also vmapped."""
     cfg = ModelConfig(dim=D, hidden=H, source=4, target=3, **variant)
     p = model.init_params(jax.random.PRNGKey(6), cfg)
