@@ -4,6 +4,7 @@ straightforward PyTorch implementation of the same model, timed in the same invo
     python experiments/benchmark.py                       # paper config: hidden 1024, batch 16, 50 -> 25, 62 features
     python experiments/benchmark.py --dtype bfloat16
     python experiments/benchmark.py --models 16 --hidden 256
+    python experiments/benchmark.py --table               # all of issue 6's rows, each in a fresh process, one ratio table
 
 Reports median ms per training step, sequences/s, predicted frames/s, achieved GFLOP/s (matrix products
 only, forward + backward = 3x forward), and the time to collect the decoder states of a 10,000-frame
@@ -53,8 +54,79 @@ def parse_args(argv=None):
     p.add_argument("--infer_frames", type=int, default=10_000, help="sequence length for the state-collection timing")
     p.add_argument("--no_torch", action="store_true", help="skip the PyTorch baseline")
     p.add_argument("--peak_n", type=int, default=2048, help="size of the n^3 products that measure the matrix peak (CPU)")
+    p.add_argument("--table", action="store_true",
+                   help="run the rows of TABLE (paper config fp32 and bf16, the default model, many models; each in its "
+                        "own process, --steps/--warmup/--no_torch passed on) and print one ratio table against the goals")
     p.add_argument("--json", default=str(REPO / "out" / "benchmark.json"))
     return p.parse_args(argv)
+
+
+# (name, arguments, goals): a goal is (label, JSON path under "results", minimum). The many-models PyTorch
+# baseline is one PyTorch model at batch models x batch (it has no vmap). The split row runs on CPUs only.
+TABLE = (
+    ("paper config, fp32", [], (("training vs PyTorch", ("speedup_train",), 1.5),
+                                ("states vs PyTorch", ("speedup_infer",), 2.0))),
+    ("paper config, bf16", ["--dtype", "bfloat16"], (("training vs PyTorch fp32", ("speedup_train",), 3.0),)),
+    ("default model (hidden 256)", ["--hidden", "256"], ()),
+    ("16 models of hidden 256", ["--models", "16", "--hidden", "256"],
+     (("of fp32 peak", ("jax_train", "fraction_of_peak"), 0.6),)),
+    ("16 models, 2 CPU devices", ["--models", "16", "--hidden", "256", "--split_models", "2"],
+     (("of fp32 peak", ("jax_train", "fraction_of_peak"), 0.6),)),
+)
+
+
+def run_table(a) -> int:
+    """Runs every row of TABLE in a fresh process (the CPU-device split must be set before JAX starts) and
+    prints one table of ratios, each measured within its own process, with the goals they meet or miss."""
+    import subprocess
+    import tempfile
+
+    rows = []
+    on_cpu = jax.default_backend() == "cpu"
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, args, goals) in enumerate(TABLE):
+            if "--split_models" in args and not on_cpu:
+                continue
+            out = Path(tmp) / f"row{i}.json"
+            cmd = [sys.executable, __file__, *args, "--steps", str(a.steps), "--warmup", str(a.warmup),
+                   "--peak_n", str(a.peak_n), "--json", str(out)] + (["--no_torch"] if a.no_torch else [])
+            print(f"[{i + 1}/{len(TABLE)}] {name}: benchmark.py {' '.join(args)}", flush=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                print(proc.stdout[-2000:] + proc.stderr[-4000:], file=sys.stderr)
+                print(f"error: the row '{name}' failed (exit {proc.returncode}); its output is above", file=sys.stderr)
+                return proc.returncode
+            rows.append((name, args, goals, json.loads(out.read_text())))
+    info = rows[0][3]["info"]
+    print(f"\n{info['backend']} ({info['device']}), {info['cpu'].get('model', '?')}, {info['cores']} cores, jax {info['jax']}, "
+          + time.strftime("%Y-%m-%d"))
+    head = f"{'':28s} {'ours ms':>8s} {'PyTorch':>8s} {'train':>6s} {'states':>7s} {'of peak':>8s}  goals"
+    print(head + "\n" + "-" * len(head))
+    for name, args, goals, r in rows:
+        res = r["results"]
+        torch_ms = res.get("torch_train", {}).get("ms_per_step")
+        frac = res["jax_train"].get("fraction_of_peak")
+        verdicts = []
+        for label, path, need in goals:
+            v = res
+            for k in path:
+                v = v.get(k) if isinstance(v, dict) else None
+            if v is None:
+                verdicts.append(f"{label}: not measured")
+            else:
+                shown = f"{100 * v:.0f}%" if "peak" in label else f"{v:.2f}x"
+                goal = f"{100 * need:.0f}%" if "peak" in label else f"{need:g}x"
+                verdicts.append(f"{label} {shown} (goal {goal}: {'met' if v >= need else 'NOT met'})")
+        print(f"{name:28s} {res['jax_train']['ms_per_step']:8.1f} "
+              + (f"{torch_ms:8.1f} {res['speedup_train']:5.2f}x {res['speedup_infer']:6.2f}x" if torch_ms else f"{'-':>8s} {'-':>6s} {'-':>7s}")
+              + (f" {100 * frac:7.0f}%" if frac is not None else f" {'':8s}") + "  " + "; ".join(verdicts))
+    print("train/states: PyTorch time / ours, measured in the same process; PyTorch for many models is one model at "
+          "batch models x batch")
+    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.json).write_text(json.dumps({"table": [{"name": n, "args": g, "run": r} for n, g, _, r in rows],
+                                        "time": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=1))
+    print(f"wrote {a.json}")
+    return 0
 
 
 def _median_ms(fn, steps, warmup):
@@ -79,17 +151,6 @@ def plain_autodiff():
         yield
     finally:
         model.forward = fast
-
-
-def use_cpu_devices(k: int):
-    """Makes JAX see k CPU devices, with XLA's multi-threaded Eigen off (the devices run side by side instead of
-    sharing the cores within each op); must run before JAX's first use."""
-    from jax._src import xla_bridge
-
-    if xla_bridge.backends_are_initialized():
-        raise RuntimeError("--split_models must be set before JAX starts (run benchmark.py as a script)")
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    jax.config.update("jax_num_cpu_devices", k)
 
 
 def bench_jax_train(mcfg, tcfg, n_models, steps, warmup, split: int = 1):
@@ -208,13 +269,15 @@ def cpu_info() -> dict:
 
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if a.table:
+        return run_table(a)
     mcfg = ModelConfig(dim=a.dim, hidden=a.hidden, source=a.source, target=a.target, dtype=a.dtype)
     tcfg = TrainConfig(batch=a.batch)
     if a.split_models > 1:
         if a.models % a.split_models:
             print(f"error: --models {a.models} cannot be split evenly over --split_models {a.split_models}", file=sys.stderr)
             return 2
-        use_cpu_devices(a.split_models)
+        train.use_cpu_devices(a.split_models)
     dev = jax.devices()[0]
     info = {"backend": jax.default_backend(), "device": getattr(dev, "device_kind", str(dev)), "n_devices": jax.device_count(),
             "cpu": cpu_info(), "cores": os.cpu_count(), "jax": jax.__version__,

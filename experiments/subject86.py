@@ -2,6 +2,7 @@
 
     python experiments/subject86.py --restore            # the shipped checkpoints, every trial present
     python experiments/subject86.py --trial 01 09        # train those trials from scratch, then evaluate
+    python experiments/subject86.py --together --cpu_devices 2   # train every trial at once (vmapped), 2 CPU devices
 
 Two protocols per trial: ours (only the number of classes k is given) and the reference's, which windows
 inside the ground-truth segments and so uses the answer (printed as "GT-boundaries").
@@ -54,6 +55,12 @@ def parse_args(argv=None):
     p.add_argument("--iterations", type=int, default=t.iterations)
     p.add_argument("--seed", type=int, default=t.seed)
     p.add_argument("--data_parallel", action="store_true", help="split each batch over all JAX devices (jax.sharding)")
+    p.add_argument("--together", action="store_true",
+                   help="train all the trials at once: one model per trial in one vmapped step (same windows and "
+                        "initialisation as one at a time), split over the JAX devices")
+    p.add_argument("--cpu_devices", type=int, default=None, metavar="K",
+                   help="with --together on a CPU: K CPU devices running the models side by side (XLA's multi-threaded "
+                        "Eigen off; 2 on a 2-core machine, see the README's Throughput section)")
     p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
     p.add_argument("--segment_stats", choices=segmentation.SEGMENT_STATS, default=segmentation.SegmentConfig.segment_stats,
                    help="segment descriptor for clustering: 'mean' (default), 'std' or 'mean_std'")
@@ -68,6 +75,10 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if a.cpd_smooth_s < 0:
         p.error(f"--cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {a.cpd_smooth_s}")
+    if a.together and (a.restore or a.data_parallel):
+        p.error("--together trains several models at once; it cannot be combined with --restore or --data_parallel")
+    if a.cpu_devices is not None and (not a.together or a.cpu_devices < 1):
+        p.error("--cpu_devices K (K >= 1) splits the models trained --together over K CPU devices; add --together")
     if a.min_segments_over_k < 0:
         p.error(f"--min_segments_over_k must be >= 0 (0: the elbow alone), got {a.min_segments_over_k}")
     return a
@@ -85,6 +96,14 @@ def resolve_trials(spec, data_dir, mirror):
 
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if a.cpu_devices:
+        from seq2seq_jax import train
+
+        try:
+            train.use_cpu_devices(a.cpu_devices)
+        except RuntimeError as err:
+            print(f"error: --cpu_devices: {err}", file=sys.stderr)
+            return 2
     try:
         trials = resolve_trials(a.trial, a.data_dir, a.mirror)
     except DataError as err:
@@ -107,21 +126,24 @@ def main(argv=None) -> int:
                                           min_segments_over_k=a.min_segments_over_k)
     out = Path(a.out)
     rows, t_start = [], time.perf_counter()
-    for tr in trials:
+    fits = _fitted(a, trials, train_dir, mcfg, tcfg)
+    while True:
         try:
-            trial = subject86.load_trial(tr, a.data_dir, a.mirror)
-            workdir = train_dir / f"trial_{tr}"
-            params, meta, _, t_fit = pipeline.fit_or_restore(
-                trial.frames, mcfg, tcfg, workdir, {"subject86_trial": tr}, restore=a.restore, load_step=a.load,
-                progress=not a.quiet, data_parallel=a.data_parallel)
+            got = next(fits, None)
         except (DataError, CheckpointError) as err:
-            print(f"error: trial {tr}: {err}", file=sys.stderr)
+            print(f"error: {err}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as err:
             print(err, file=sys.stderr)
             return 0
+        if got is None:
+            break
+        trial, params, meta, t_fit, workdir = got
+        tr = trial.trial
         res = pipeline.analyse_subject86(trial, params, meta, seg_cfg, None if a.no_plots else out, oracle=not a.no_oracle)
         res["seconds_fit"] = t_fit
+        if a.together:
+            res["trained_together"] = len(trials)
         res["restored" if a.restore else "trained"] = str(workdir)
         if not a.no_plots and (workdir / "metrics.jsonl").exists():
             res.setdefault("files", []).append(str(plots.loss_curve(out / f"trial_{tr}_loss.png", workdir / "metrics.jsonl",
@@ -139,6 +161,29 @@ def main(argv=None) -> int:
         "train": vars(tcfg) if not a.restore else "from checkpoints", "segmentation": vars(seg_cfg)})
     print(f"wrote {out / 'results.json'}")
     return 0
+
+
+def _fitted(a, trials, train_dir, mcfg, tcfg):
+    """Yields (Trial, params, meta, seconds of fitting, folder) per trial: restored, trained one by one (each
+    as soon as it is ready), or, with --together, all trained at once first."""
+    dirs = [train_dir / f"trial_{tr}" for tr in trials]
+    if a.together:
+        loaded = [subject86.load_trial(tr, a.data_dir, a.mirror) for tr in trials]
+        fits = pipeline.fit_together([t.frames for t in loaded], mcfg, tcfg, dirs, [{"subject86_trial": tr} for tr in trials],
+                                     load_step=a.load, progress=not a.quiet)
+        print(f"trained {len(trials)} trials together in {sum(set(f[3] for f in fits)):.0f} s", flush=True)
+        for t, (params, meta, _, seconds), d in zip(loaded, fits, dirs):
+            yield t, params, meta, seconds, d
+        return
+    for tr, d in zip(trials, dirs):
+        try:
+            trial = subject86.load_trial(tr, a.data_dir, a.mirror)
+            params, meta, _, seconds = pipeline.fit_or_restore(
+                trial.frames, mcfg, tcfg, d, {"subject86_trial": tr}, restore=a.restore, load_step=a.load,
+                progress=not a.quiet, data_parallel=a.data_parallel)
+        except (DataError, CheckpointError) as err:
+            raise type(err)(f"trial {tr}: {err}") from None
+        yield trial, params, meta, seconds, d
 
 
 COLS = (("acc_hungarian", "Hung"), ("acc_first", "1st"), ("ari", "ARI"), ("nmi", "NMI"), ("boundary_f1", "bF1"))

@@ -48,6 +48,35 @@ def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, da
     return r.state["params"], r.meta, z, time.perf_counter() - t0
 
 
+def fit_together(frames_list, mcfg: ModelConfig, tcfg: TrainConfig, workdirs, data_infos, load_step: int | None = None,
+                 progress: bool = True, devices=None):
+    """``fit_or_restore`` (training) for several sequences at once, one model each: the models with the same
+    frame size train together in one vmapped step (``train.train_many``), split over ``devices``.
+
+    Returns [(params, meta, z_TxK, seconds)] in the order given; seconds is the wall time of the group the
+    model trained in (shared by its members).
+    """
+    norms = [NormStats.fit(f) for f in frames_list]
+    zs = [n.apply(f) for n, f in zip(norms, frames_list)]
+    out = [None] * len(frames_list)
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(norms):
+        groups.setdefault(n.dim, []).append(i)
+    for dim, idx in groups.items():
+        t0 = time.perf_counter()
+        rs = train.train_many(ModelConfig(**{**mcfg.__dict__, "dim": dim}), tcfg, [zs[i] for i in idx],
+                              [norms[i] for i in idx], [workdirs[i] for i in idx], [data_infos[i] for i in idx],
+                              load_step=load_step, progress=progress, devices=devices)
+        seconds = time.perf_counter() - t0
+        stopped = [r for r in rs if r.interrupted]
+        if stopped:
+            raise KeyboardInterrupt(f"training stopped at step {stopped[0].step}; the checkpoints are saved in "
+                                    + ", ".join(str(workdirs[i]) for i in idx))
+        for i, r in zip(idx, rs):
+            out[i] = (r.state["params"], r.meta, zs[i], seconds)
+    return out
+
+
 def analyse_subject86(trial: Trial, params, meta, seg_cfg: segmentation.SegmentConfig = segmentation.SegmentConfig(),
                       out_dir=None, oracle: bool = True, baseline: bool = True) -> dict:
     """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts);

@@ -5,13 +5,18 @@ sampled *inside* the jitted step from the sequences kept on the device (``Window
 the state: no host transfer per step, and a resumed run draws exactly the windows the uninterrupted run
 would have drawn. A non-finite loss leaves the parameters unchanged and records its step in ``bad_step``;
 the loop checks it whenever it pulls metrics and stops with ``NonFiniteLossError`` naming that step.
+
+``train`` trains one model; ``train_many`` trains several independent ones (one per trial or seed) in one
+vmapped step, each on its own data and into its own folder, split over the devices.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import json
+import os
 import signal
 import threading
 import time
@@ -82,6 +87,26 @@ class WindowSampler:
             starts=jnp.asarray(np.concatenate(starts).astype(np.int32)),
             probs=jnp.asarray(p / p.sum(), jnp.float32),
             window=W,
+        )
+
+    @classmethod
+    def stack(cls, samplers: list["WindowSampler"]) -> "WindowSampler":
+        """One sampler per model on a new leading axis, for ``make_multi_train_step(per_model_data=True)``.
+
+        Shorter data is padded with zero frames and shorter start lists with zero-probability starts, which
+        are never drawn: with the same key, model i draws the windows ``samplers[i]`` would draw alone.
+        """
+        if len({(s.window, s.data_NxD.shape[1]) for s in samplers}) > 1:
+            raise ValueError("samplers of models trained together need the same window and frame size, got "
+                             f"{[(s.window, s.data_NxD.shape[1]) for s in samplers]}")
+        n = max(len(s.data_NxD) for s in samplers)
+        m = max(len(s.starts) for s in samplers)
+        pad = lambda x, k: jnp.pad(x, [(0, k - len(x))] + [(0, 0)] * (x.ndim - 1))  # noqa: E731
+        return cls(
+            data_NxD=jnp.stack([pad(s.data_NxD, n) for s in samplers]),
+            starts=jnp.stack([pad(s.starts, m) for s in samplers]),
+            probs=jnp.stack([pad(s.probs, m) for s in samplers]),
+            window=samplers[0].window,
         )
 
     def sample(self, key, batch: int):
@@ -184,11 +209,12 @@ def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = No
     return jax.jit(step_fn(mcfg, tcfg, mesh), donate_argnums=0)
 
 
-def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig) -> Callable:
+def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig, per_model_data: bool = False) -> Callable:
     """The step of N independent models at once: states stacked on a leading axis (``stack_states``), one
-    vmapped, jitted, donated call; each model draws its own windows from the shared sampler. To spread the
-    models over devices, place the stacked state with ``shard_models`` (the step follows its placement)."""
-    return jax.jit(jax.vmap(step_fn(mcfg, tcfg), in_axes=(0, None)), donate_argnums=0)
+    vmapped, jitted, donated call. Each model draws its own windows from one shared sampler, or, with
+    ``per_model_data``, from its own (``WindowSampler.stack``: e.g. one subject-86 trial per model). To spread
+    the models over devices, place state and sampler with ``shard_models`` (the step follows the placement)."""
+    return jax.jit(jax.vmap(step_fn(mcfg, tcfg), in_axes=(0, 0 if per_model_data else None)), donate_argnums=0)
 
 
 def model_mesh(devices=None) -> Mesh:
@@ -198,13 +224,28 @@ def model_mesh(devices=None) -> Mesh:
 
 def shard_models(stacked_state, sampler: WindowSampler, mesh: Mesh):
     """(state, sampler) placed for ``make_multi_train_step`` over ``mesh`` (``model_mesh()``): the stacked
-    models split along their leading axis, the sampler on every device. The number of models must be
-    divisible by the number of devices."""
+    models split along their leading axis; a shared sampler on every device, a stacked one
+    (``WindowSampler.stack``) split like the models. The number of models must be divisible by the number
+    of devices."""
     n = jax.tree.leaves(stacked_state)[0].shape[0]
     if n % mesh.size:
         raise ValueError(f"{n} models cannot be split evenly over the {mesh.size} devices of the mesh; "
                          f"use a multiple of {mesh.size} models or fewer devices")
-    return jax.device_put(stacked_state, NamedSharding(mesh, P("models"))), replicate(sampler, mesh)
+    split = NamedSharding(mesh, P("models"))
+    sampler = jax.device_put(sampler, split) if sampler.data_NxD.ndim == 3 else replicate(sampler, mesh)
+    return jax.device_put(stacked_state, split), sampler
+
+
+def use_cpu_devices(k: int) -> None:
+    """Makes JAX see ``k`` CPU devices with XLA's multi-threaded Eigen off, so that models split over them
+    (``shard_models``) run side by side instead of sharing the cores op by op. Must run before JAX's first
+    use (before any array is created)."""
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        raise RuntimeError("the number of CPU devices must be set before JAX starts; set it first thing in the script")
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    jax.config.update("jax_num_cpu_devices", k)
 
 
 def stack_states(states: list[dict]) -> dict:
@@ -300,86 +341,172 @@ def train(
     Returns:
       TrainResult. Training to ``tcfg.iterations`` again after it finished only restores.
     """
-    workdir = Path(workdir).expanduser().resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    meta = checkpoint.Meta(mcfg, tcfg, norm, data_info)
-    seq_list = [seqs] if isinstance(seqs, np.ndarray) else list(seqs)
-    for i, s in enumerate(seq_list):
-        if s.ndim != 2 or s.shape[1] != mcfg.dim:
-            raise DataError(f"training sequence {i} has shape {s.shape}, the model expects (frames, {mcfg.dim})")
-        if not np.isfinite(s).all():
-            raise DataError(f"training sequence {i} contains NaN or inf at frame {int(np.argwhere(~np.isfinite(s))[0, 0])}")
-    sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
-    state = init_state(mcfg, tcfg)
-    history: list[dict] = []
-    with checkpoint.manager(workdir, tcfg) as mngr:
-        if mngr.all_steps():
-            _, saved = checkpoint.read_meta(mngr, load_step)
-            checkpoint.check_compatible(saved, mcfg, data_info, mngr.directory)
-            step0, state, _ = checkpoint.restore(mngr, state, load_step)
-        elif load_step is not None:
-            raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
-        else:
-            step0 = 0
-        step0 = int(state["step"])
-        if step0 >= tcfg.iterations:
-            return TrainResult(state, meta, step0, False, history)
+    return train_many(mcfg, tcfg, [seqs], [norm], [workdir], [data_info], load_step, progress, on_log, weighting,
+                      data_parallel=data_parallel)[0]
+
+
+@dataclasses.dataclass
+class _Run:
+    """One model of ``train_many``: its data, folder, checkpoint manager, state and progress."""
+
+    sampler: WindowSampler
+    workdir: Path
+    mngr: object
+    meta: checkpoint.Meta
+    state: dict
+    step: int
+    interrupted: bool = False
+    history: list = dataclasses.field(default_factory=list)
+
+
+def train_many(
+    mcfg: ModelConfig,
+    tcfg: TrainConfig,
+    seqs_per_model: list,
+    norms: list[NormStats],
+    workdirs: list,
+    data_infos: list[dict],
+    load_step: int | None = None,
+    progress: bool = True,
+    on_log: Callable[[int, dict], dict] | None = None,
+    weighting: str = "sequence",
+    data_parallel: bool = False,
+    devices=None,
+) -> list[TrainResult]:
+    """Trains (or resumes) several independent models at once, model i on ``seqs_per_model[i]`` into
+    ``workdirs[i]``; each folder ends up exactly as ``train`` would leave it (checkpoints, metrics.jsonl).
+
+    Models at the same step train together in one vmapped step (``make_multi_train_step`` with one sampler
+    per model), split over ``devices`` (default ``jax.devices()``; the largest number of them that divides
+    the models); every model draws the windows it would draw alone, so the result equals training them
+    one by one up to float rounding. Finished models are only restored. All models share ``mcfg`` (the
+    sequences must have ``mcfg.dim`` values per frame) and ``tcfg`` (seed included). The other arguments
+    are ``train``'s; ``on_log`` gets each model's own state. A non-finite loss in any model stops all of
+    them without saving (the checkpoints are kept); a SIGINT/SIGTERM saves all of them, then stops.
+    """
+    if not (len(seqs_per_model) == len(norms) == len(workdirs) == len(data_infos)):
+        raise ValueError(f"train_many: {len(seqs_per_model)} sequences, {len(norms)} normalizations, "
+                         f"{len(workdirs)} folders and {len(data_infos)} data descriptions; one each per model")
+    if data_parallel and len(workdirs) > 1:
+        raise ValueError("data-parallel training and several models at once cannot be combined; train the models "
+                         "one at a time with data_parallel, or together without it")
+    results: list[TrainResult | None] = [None] * len(workdirs)
+    with contextlib.ExitStack() as stack:
+        runs = []
+        for i, (seqs, norm, workdir, info) in enumerate(zip(seqs_per_model, norms, workdirs, data_infos)):
+            workdir = Path(workdir).expanduser().resolve()
+            workdir.mkdir(parents=True, exist_ok=True)
+            seq_list = [seqs] if isinstance(seqs, np.ndarray) else list(seqs)
+            for j, s in enumerate(seq_list):
+                what = f"training sequence {j}" + (f" of {workdir.name}" if len(workdirs) > 1 else "")
+                if s.ndim != 2 or s.shape[1] != mcfg.dim:
+                    raise DataError(f"{what} has shape {s.shape}, the model expects (frames, {mcfg.dim})")
+                if not np.isfinite(s).all():
+                    raise DataError(f"{what} contains NaN or inf at frame {int(np.argwhere(~np.isfinite(s))[0, 0])}")
+            sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
+            mngr = stack.enter_context(checkpoint.manager(workdir, tcfg))
+            state = init_state(mcfg, tcfg)
+            if mngr.all_steps():
+                _, saved = checkpoint.read_meta(mngr, load_step)
+                checkpoint.check_compatible(saved, mcfg, info, mngr.directory)
+                _, state, _ = checkpoint.restore(mngr, state, load_step)
+            elif load_step is not None:
+                raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
+            runs.append(_Run(sampler, workdir, mngr, checkpoint.Meta(mcfg, tcfg, norm, info), state, int(state["step"])))
+        groups: dict[int, list[int]] = {}
+        for i, r in enumerate(runs):
+            if r.step < tcfg.iterations:
+                groups.setdefault(r.step, []).append(i)
+        stopped = False
+        for idx in groups.values():
+            if stopped:
+                break
+            stopped = _train_group([runs[i] for i in idx], mcfg, tcfg, progress, on_log, data_parallel, devices)
+        for i, r in enumerate(runs):
+            results[i] = TrainResult(r.state, r.meta, r.step, r.interrupted, r.history)
+    return results
+
+
+def _train_group(runs: list[_Run], mcfg, tcfg, progress, on_log, data_parallel, devices) -> bool:
+    """Trains models that stand at the same step, together; True when stopped by a signal."""
+    n, step0 = len(runs), runs[0].step
+    if n == 1:
         mesh = data_mesh() if data_parallel else None
         train_step = make_train_step(mcfg, tcfg, mesh)
+        state, sampler = runs[0].state, runs[0].sampler
         if mesh is not None:
             state, sampler = replicate(state, mesh), replicate(sampler, mesh)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+        views = lambda tree: [tree]  # noqa: E731
+    else:
+        train_step = make_multi_train_step(mcfg, tcfg, per_model_data=True)
+        state, sampler = stack_states([r.state for r in runs]), WindowSampler.stack([r.sampler for r in runs])
+        devices = list(jax.devices() if devices is None else devices)
+        k = max(d for d in range(1, len(devices) + 1) if n % d == 0)
+        if k > 1:
+            state, sampler = shard_models(state, sampler, model_mesh(devices[:k]))
+        views = lambda tree: [jax.tree.map(lambda x: x[i], tree) for i in range(n)]  # noqa: E731
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
 
-            bar = tqdm(total=tcfg.iterations, initial=step0, unit="step", dynamic_ncols=True)
-        t_last, s_last = time.perf_counter(), step0
-        interrupted = False
-        with _StopFlag() as stop, open(workdir / "metrics.jsonl", "a") as log:
-            step = step0
-            in_flight = collections.deque()
-            while step < tcfg.iterations:
-                state, metrics = train_step(state, sampler)
-                step += 1
-                # JAX dispatches asynchronously: without a bound the loop runs dozens of steps ahead of the
-                # computation, the progress bar shows dispatched steps, and a SIGTERM waits for all of them.
-                in_flight.append(metrics["loss"])
-                if len(in_flight) > MAX_IN_FLIGHT:
-                    in_flight.popleft().block_until_ready()
-                if bar is not None:
-                    bar.update(1)
-                last = step == tcfg.iterations
-                save = last or stop.signum is not None or step % tcfg.save_every == 0
-                if save or step % tcfg.log_every == 0:
-                    bad = int(state["bad_step"])  # the only host synchronisation in the loop
-                    if bad >= 0:
-                        raise NonFiniteLossError(
-                            f"the loss became non-finite at step {bad}; stopped without saving (the checkpoints "
-                            f"in {mngr.directory} are kept); lower the learning rate or check the data for outliers"
-                        )
-                if step % tcfg.log_every == 0 or last or stop.signum is not None:
-                    now = time.perf_counter()
-                    row = {"step": step, **{k: float(v) for k, v in metrics.items()},
-                           "steps_per_s": (step - s_last) / max(now - t_last, 1e-9), "time": time.time()}
-                    t_last, s_last = now, step
+        bar = tqdm(total=tcfg.iterations, initial=step0, unit="step", dynamic_ncols=True,
+                   desc=f"{n} models" if n > 1 else None)
+    t_last, s_last = time.perf_counter(), step0
+    with _StopFlag() as stop, contextlib.ExitStack() as files:
+        logs = [files.enter_context(open(r.workdir / "metrics.jsonl", "a")) for r in runs]
+        step = step0
+        in_flight = collections.deque()
+        while step < tcfg.iterations:
+            state, metrics = train_step(state, sampler)
+            step += 1
+            # JAX dispatches asynchronously: without a bound the loop runs dozens of steps ahead of the
+            # computation, the progress bar shows dispatched steps, and a SIGTERM waits for all of them.
+            in_flight.append(metrics["loss"])
+            if len(in_flight) > MAX_IN_FLIGHT:
+                in_flight.popleft().block_until_ready()
+            if bar is not None:
+                bar.update(1)
+            last = step == tcfg.iterations
+            save = last or stop.signum is not None or step % tcfg.save_every == 0
+            if save or step % tcfg.log_every == 0:
+                bad = np.atleast_1d(np.asarray(state["bad_step"]))  # the only host synchronisation in the loop
+                if (bad >= 0).any():
+                    i = int(np.argmax(bad >= 0))
+                    raise NonFiniteLossError(
+                        f"the loss became non-finite at step {int(bad[i])}"
+                        + (f" in the model of {runs[i].workdir}" if n > 1 else "")
+                        + "; stopped without saving (the checkpoints in "
+                        + ", ".join(str(r.mngr.directory) for r in runs)
+                        + " are kept); lower the learning rate or check the data for outliers"
+                    )
+            if step % tcfg.log_every == 0 or last or stop.signum is not None:
+                now = time.perf_counter()
+                rate = (step - s_last) / max(now - t_last, 1e-9)
+                t_last, s_last = now, step
+                for r, log, m, st in zip(runs, logs, views(metrics), views(state)):
+                    row = {"step": step, **{k: float(v) for k, v in m.items()}, "steps_per_s": rate, "time": time.time()}
                     if on_log is not None:
-                        row.update(on_log(step, state))
-                    history.append(row)
+                        row.update(on_log(step, st))
+                    r.history.append(row)
                     log.write(json.dumps(row) + "\n")
                     log.flush()
-                    if bar is not None:
-                        bar.set_postfix(loss=f"{row['loss']:.4f}")
-                if save:
-                    checkpoint.save(mngr, step, state, meta, force=True)
-                if stop.signum is not None:
-                    interrupted = True
-                    break
-            mngr.wait_until_finished()
-        if bar is not None:
-            bar.close()
-        if interrupted:
-            print(f"\nstopped by signal {stop.signum}: saved step {step} in {mngr.directory}; run the same command to resume")
-    return TrainResult(state, meta, step, interrupted, history)
+                if bar is not None:
+                    losses = [h[-1]["loss"] for h in (r.history for r in runs)]
+                    bar.set_postfix(loss=f"{losses[0]:.4f}" if n == 1 else f"{min(losses):.4f}-{max(losses):.4f}")
+            if save:
+                for r, st in zip(runs, views(state)):
+                    checkpoint.save(r.mngr, step, st, r.meta, force=True)
+            if stop.signum is not None:
+                break
+        for r, st in zip(runs, views(state)):
+            r.mngr.wait_until_finished()
+            r.state, r.step, r.interrupted = st, step, stop.signum is not None
+    if bar is not None:
+        bar.close()
+    if stop.signum is not None:
+        print(f"\nstopped by signal {stop.signum}: saved step {step} in "
+              + ", ".join(str(r.mngr.directory) for r in runs) + "; run the same command to resume")
+    return stop.signum is not None
 
 
 def load(workdir, step: int | None = None):

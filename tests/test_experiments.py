@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -89,7 +90,27 @@ def test_benchmark_prints_table_and_json(tmp_path, capsys):
     assert bench.main(["--models", "3", "--split_models", "2", "--no_torch"]) == 2
     assert "--models 3 cannot be split evenly over --split_models 2" in capsys.readouterr().err
     with pytest.raises(RuntimeError, match="before JAX starts"):  # JAX is running in this process
-        bench.use_cpu_devices(2)
+        bench.train.use_cpu_devices(2)
+
+
+def test_benchmark_table_runs_each_row_in_its_own_process(tmp_path, capsys, monkeypatch):
+    bench = _script("benchmark")
+    tiny = ["--hidden", "8", "--batch", "4", "--source", "6", "--target", "4", "--dim", "5", "--infer_frames", "200"]
+    monkeypatch.setattr(bench, "TABLE", (
+        ("tiny", tiny, (("of fp32 peak", ("jax_train", "fraction_of_peak"), 0.0),
+                        ("training vs PyTorch", ("speedup_train",), 1.5))),
+        ("tiny split", tiny + ["--models", "2", "--split_models", "2"], (("of fp32 peak", ("jax_train", "fraction_of_peak"), 2.0),)),
+    ))
+    out = tmp_path / "t.json"
+    assert bench.main(["--table", "--steps", "2", "--warmup", "1", "--no_torch", "--peak_n", "64", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["table"]
+    assert [r["name"] for r in rows] == ["tiny", "tiny split"]
+    assert rows[1]["run"]["info"]["n_devices"] == 2 and rows[1]["run"]["info"]["config"]["split_models"] == 2  # its own process
+    printed = capsys.readouterr().out
+    assert "(goal 0%: met)" in printed and "training vs PyTorch: not measured" in printed and "(goal 200%: NOT met)" in printed
+    monkeypatch.setattr(bench, "TABLE", (("broken", tiny + ["--models", "3", "--split_models", "2"], ()),))
+    assert bench.main(["--table", "--no_torch", "--json", str(out)]) == 2
+    assert "the row 'broken' failed" in capsys.readouterr().err
 
 
 def test_bench_products_layouts_compute_the_same_chain(capsys):
@@ -131,3 +152,29 @@ def test_subject86_refuses_a_negative_minimum_of_segments(capsys):
     with pytest.raises(SystemExit):
         s86.parse_args(["--min_segments_over_k", "-1"])
     assert "--min_segments_over_k must be >= 0" in capsys.readouterr().err
+
+
+def test_subject86_together_trains_each_trial_as_alone(tmp_path, data, capsys):
+    from seq2seq_jax import train
+
+    s86 = _script("subject86")
+    tiny = ["--hidden", "16", "--iterations", "20", "--source_seq_len", "20", "--target_seq_len", "10", "--quiet",
+            "--no_plots", "--no_oracle"] + _data_args(data)
+    assert s86.main(["--trial", "01", "09", "--together", "--train_dir", str(tmp_path / "tog"), "--out", str(tmp_path / "a")] + tiny) == 0
+    assert "trained 2 trials together" in capsys.readouterr().out
+    rows = json.loads((tmp_path / "a" / "results.json").read_text())["trials"]
+    assert [r["trial"] for r in rows] == ["01", "09"] and all(r["trained_together"] == 2 for r in rows)
+    assert s86.main(["--trial", "09", "--train_dir", str(tmp_path / "solo"), "--out", str(tmp_path / "b")] + tiny) == 0
+    together, meta, step = train.load(tmp_path / "tog" / "trial_09")
+    alone, _, _ = train.load(tmp_path / "solo" / "trial_09")
+    assert step == 20 and meta.data == {"subject86_trial": "09"}
+    for a, b in zip(jax.tree.leaves(together), jax.tree.leaves(alone)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    with pytest.raises(SystemExit):
+        s86.parse_args(["--together", "--restore"])
+    assert "cannot be combined with --restore" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        s86.parse_args(["--cpu_devices", "2"])
+    assert "add --together" in capsys.readouterr().err
+    assert s86.main(["--together", "--cpu_devices", "2", "--trial", "09"] + tiny) == 2  # JAX already started here
+    assert "must be set before JAX starts" in capsys.readouterr().err

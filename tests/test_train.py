@@ -201,3 +201,68 @@ def test_train_step_compiles_once():
     for _ in range(5):
         state, _ = step(state, sampler)
     assert step._cache_size() == 1  # no silent recompiles across steps
+
+
+def test_stacked_sampler_draws_each_models_own_windows():
+    short, _ = _seq(120, seed=1)
+    long, _ = _seq(300, seed=2)
+    alone = [train.WindowSampler.from_sequences(s, MC.source, MC.target) for s in (short, [long[:100], long[100:]])]
+    stacked = train.WindowSampler.stack(alone)
+    assert stacked.data_NxD.shape == (2, 300, 4) and stacked.starts.shape[0] == 2
+    keys = jax.random.split(jax.random.PRNGKey(3), 50)
+    for i, s in enumerate(alone):
+        one = jax.vmap(lambda k, s=s: s.sample(k, 8))(keys)
+        row = jax.tree.map(lambda x, i=i: x[i], stacked)
+        both = jax.vmap(lambda k, row=row: row.sample(k, 8))(keys)
+        np.testing.assert_array_equal(both, one)  # the padding is never drawn
+    other = train.WindowSampler.from_sequences(short, MC.source + 1, MC.target)
+    with pytest.raises(ValueError, match="same window and frame size"):
+        train.WindowSampler.stack([alone[0], other])
+
+
+def test_train_many_equals_training_one_by_one(tmp_path):
+    seqs = [_seq(200, seed=1)[0], _seq(260, seed=2)[0]]
+    norm = _seq()[1]
+    tc = _tc(iterations=10, log_every=5, save_every=5)
+    together = train.train_many(MC, tc, seqs, [norm, norm], [tmp_path / "t0", tmp_path / "t1"],
+                                [{"name": "a"}, {"name": "b"}], progress=False, devices=jax.devices()[:1])
+    for i, (s, name) in enumerate(zip(seqs, "ab")):
+        alone = train.train(MC, tc, s, norm, tmp_path / f"a{i}", {"name": name}, progress=False)
+        assert together[i].step == 10 and not together[i].interrupted
+        np.testing.assert_allclose([h["loss"] for h in together[i].history], [h["loss"] for h in alone.history], rtol=1e-5)
+        for a, b in zip(jax.tree.leaves(together[i].state["params"]), jax.tree.leaves(alone.state["params"])):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        # each folder is what train() leaves: checkpoints with this model's data, its own metrics log
+        params, meta, step = train.load(tmp_path / f"t{i}")
+        assert step == 10 and meta.data == {"name": name}
+        for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(alone.state["params"])):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        rows = [json.loads(x) for x in (tmp_path / f"t{i}" / "metrics.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in rows] == [5, 10]
+    assert together[0].history[-1]["loss"] != together[1].history[-1]["loss"]  # two models, not one twice
+
+
+def test_train_many_resumes_models_at_different_steps_and_splits_over_devices(tmp_path):
+    seqs = [_seq(200, seed=s)[0] for s in (1, 2, 3, 4, 5)]
+    norm = _seq()[1]
+    dirs = [tmp_path / f"m{i}" for i in range(5)]
+    infos = [{"name": str(i)} for i in range(5)]
+    tc = _tc(iterations=10, save_every=5, log_every=5)
+    train.train(MC, tc, seqs[0], norm, dirs[0], infos[0], progress=False)  # finished: only restored
+    train.train(MC, _tc(iterations=5), seqs[1], norm, dirs[1], infos[1], progress=False)  # resumed at step 5
+    rs = train.train_many(MC, tc, seqs, [norm] * 5, dirs, infos, progress=False)  # 8 fake devices: 3 new ones on 1
+    assert [r.step for r in rs] == [10] * 5 and rs[0].history == [] and [h["step"] for h in rs[1].history] == [10]
+    straight = train.train(MC, tc, seqs[1], norm, tmp_path / "s1", infos[1], progress=False)
+    np.testing.assert_allclose(rs[1].history[-1]["loss"], straight.history[-1]["loss"], rtol=1e-5)
+    four = train.train_many(MC, tc, seqs[1:], [norm] * 4, [tmp_path / f"f{i}" for i in range(4)], infos[1:], progress=False)
+    leaf = four[0].state["params"]["cell"]["wh"]
+    np.testing.assert_allclose(four[0].history[-1]["loss"], straight.history[-1]["loss"], rtol=1e-5)
+    np.testing.assert_allclose(leaf, straight.state["params"]["cell"]["wh"], rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        train.train_many(MC, tc, seqs[:2], [norm] * 2, dirs[:2], infos[:2], progress=False, data_parallel=True)
+    with pytest.raises(ValueError, match="one each per model"):
+        train.train_many(MC, tc, seqs[:2], [norm], dirs[:2], infos[:2], progress=False)
+    with pytest.raises(DataError, match="training sequence 0 of m1 contains NaN"):
+        bad = seqs[1].copy()
+        bad[7, 2] = np.nan
+        train.train_many(MC, tc, [seqs[0], bad], [norm] * 2, dirs[:2], infos[:2], progress=False)
