@@ -266,3 +266,30 @@ def test_train_many_resumes_models_at_different_steps_and_splits_over_devices(tm
         bad = seqs[1].copy()
         bad[7, 2] = np.nan
         train.train_many(MC, tc, [seqs[0], bad], [norm] * 2, dirs[:2], infos[:2], progress=False)
+
+
+def test_train_many_signal_saves_every_model_then_resumes(tmp_path):
+    seqs = [_seq(200, seed=1)[0], _seq(260, seed=2)[0]]
+    norm = _seq()[1]
+    infos = [{"name": "a"}, {"name": "b"}]
+    sent = []
+
+    def interrupt(step, state):
+        if step == 10 and not sent:
+            sent.append(step)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return {}
+
+    dirs = [tmp_path / "a0", tmp_path / "a1"]
+    rs = train.train_many(MC, _tc(), seqs, [norm] * 2, dirs, infos, progress=False, on_log=interrupt, devices=jax.devices()[:1])
+    assert [(r.interrupted, r.step) for r in rs] == [(True, 10), (True, 10)]
+    assert [train.load(d)[2] for d in dirs] == [10, 10]
+    resumed = train.train_many(MC, _tc(), seqs, [norm] * 2, dirs, infos, progress=False, devices=jax.devices()[:1])
+    straight = train.train_many(MC, _tc(), seqs, [norm] * 2, [tmp_path / "s0", tmp_path / "s1"], infos, progress=False,
+                                devices=jax.devices()[:1])
+    for r, s in zip(resumed, straight):
+        assert _leaves_equal(s.state["params"], r.state["params"])
+    with pytest.raises(train.NonFiniteLossError, match="non-finite at step 2 in the model of .*n0.* are kept"):
+        train.train_many(MC, _tc(lr=1e30, save_every=1, log_every=1), seqs, [norm] * 2, [tmp_path / "n0", tmp_path / "n1"],
+                         infos, progress=False, devices=jax.devices()[:1])
+    assert [train.load(tmp_path / d)[2] for d in ("n0", "n1")] == [1, 1]  # the saved steps are kept
