@@ -1,10 +1,10 @@
 """Throughput of training and of state collection, ours (JAX) and, when PyTorch is installed, a
 straightforward PyTorch implementation of the same model, timed in the same invocation.
 
-    python experiments/benchmark.py                       # paper config: hidden 1024, batch 16, 50 -> 25, 62 features
-    python experiments/benchmark.py --dtype bfloat16
+    python experiments/benchmark.py                       # all of issue 6's rows (TABLE), each in a fresh process: one ratio table
+    python experiments/benchmark.py --one                 # one row: the paper config (hidden 1024, batch 16, 50 -> 25, 62 features)
+    python experiments/benchmark.py --dtype bfloat16      # one row: any configuration flag runs that configuration alone
     python experiments/benchmark.py --models 16 --hidden 256
-    python experiments/benchmark.py --table               # all of issue 6's rows, each in a fresh process, one ratio table
 
 Reports median ms per training step, sequences/s, predicted frames/s, achieved GFLOP/s (matrix products
 only, forward + backward = 3x forward), and the time to collect the decoder states of a 10,000-frame
@@ -56,9 +56,21 @@ def parse_args(argv=None):
     p.add_argument("--peak_n", type=int, default=2048, help="size of the n^3 products that measure the matrix peak (CPU)")
     p.add_argument("--table", action="store_true",
                    help="run the rows of TABLE (paper config fp32 and bf16, the default model, many models; each in its "
-                        "own process, --steps/--warmup/--no_torch passed on) and print one ratio table against the goals")
+                        "own process, --steps/--warmup/--no_torch/--peak_n passed on) and print one ratio table against "
+                        "the goals; the default when no configuration flag is given")
+    p.add_argument("--one", action="store_true", help="one row only, the configuration of the other flags (default: the paper config)")
     p.add_argument("--json", default=str(REPO / "out" / "benchmark.json"))
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    if a.table and a.one:
+        p.error("--table runs every row; --one runs one: choose one of them")
+    configured = any(getattr(a, k) != p.get_default(k) for k in CONFIG_FLAGS)
+    if a.table and configured:
+        p.error("--table runs its own configurations; drop the configuration flags, or use them alone for one row")
+    a.table = a.table or not (a.one or configured)
+    return a
+
+
+CONFIG_FLAGS = ("hidden", "batch", "source", "target", "dim", "dtype", "models", "split_models", "infer_frames")
 
 
 # (name, arguments, goals): a goal is (label, JSON path under "results", minimum). The many-models PyTorch
@@ -88,7 +100,7 @@ def run_table(a) -> int:
             if "--split_models" in args and not on_cpu:
                 continue
             out = Path(tmp) / f"row{i}.json"
-            cmd = [sys.executable, __file__, *args, "--steps", str(a.steps), "--warmup", str(a.warmup),
+            cmd = [sys.executable, __file__, "--one", *args, "--steps", str(a.steps), "--warmup", str(a.warmup),
                    "--peak_n", str(a.peak_n), "--json", str(out)] + (["--no_torch"] if a.no_torch else [])
             print(f"[{i + 1}/{len(TABLE)}] {name}: benchmark.py {' '.join(args)}", flush=True)
             proc = subprocess.run(cmd, capture_output=True, text=True)

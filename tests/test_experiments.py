@@ -178,3 +178,13 @@ def test_subject86_together_trains_each_trial_as_alone(tmp_path, data, capsys):
     assert "add --together" in capsys.readouterr().err
     assert s86.main(["--together", "--cpu_devices", "2", "--trial", "09"] + tiny) == 2  # JAX already started here
     assert "must be set before JAX starts" in capsys.readouterr().err
+
+
+def test_benchmark_runs_the_table_unless_a_configuration_is_given(capsys):
+    bench = _script("benchmark")
+    assert bench.parse_args([]).table and bench.parse_args(["--steps", "3", "--no_torch"]).table
+    assert not bench.parse_args(["--one"]).table and not bench.parse_args(["--dtype", "bfloat16"]).table
+    for bad, msg in ((["--table", "--one"], "choose one of them"), (["--table", "--hidden", "256"], "drop the configuration flags")):
+        with pytest.raises(SystemExit):
+            bench.parse_args(bad)
+        assert msg in capsys.readouterr().err
