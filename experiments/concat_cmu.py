@@ -3,6 +3,7 @@
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seed 0
     python experiments/concat_cmu.py --actions walking,running,jumping --gen_video
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10   # a sweep over seeds 0..9
+    python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10 --together --cpu_devices 2
 
 Prints, for ours (only k = number of actions given; the sequence is cut at the splices found in the frames,
 where most channels jump at once, and each piece is one segment: ``--within_recordings none``; the pieces are
@@ -42,6 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--split", default="train", choices=("train", "test"))
     p.add_argument("--seed", type=int, default=0, help="draws the actions and clips, and seeds training")
     p.add_argument("--seeds", type=int, default=None, help="sweep: run seeds seed .. seed+N-1 and report mean and spread")
+    pipeline.add_together_args(p, "the draws of --seeds")
     m, t = DEFAULT_MODEL, DEFAULT_TRAIN
     p.add_argument("--hidden", "--rnn_size", type=int, default=m.hidden)
     p.add_argument("--source_seq_len", type=int, default=m.source)
@@ -67,23 +69,47 @@ def parse_args(argv=None):
     p.add_argument("--mirror", default=None)
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true")
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    pipeline.check_together_args(p, a)
+    return a
 
 
 KEYS = (("ari", "ARI"), ("ami", "AMI"), ("v_measure", "V"), ("acc_hungarian", "Hung"), ("boundary_f1", "bF1"))
 
 
-def run_one(a, seed: int) -> dict:
+def draw(a, seed: int):
+    """(sequence, its checkpoint folder, data description) of one draw."""
     actions = [s for s in a.actions.split(",") if s] if a.actions else None
     seq = cmu.make_sequence(seed, a.num_actions, a.total_num_actions, actions, a.split, a.data_dir, a.mirror)
     name = f"seed{seed}_" + "-".join(seq.actions) + f"_{len(seq.clips)}clips"
-    data_info = {"case_i_clips": [c[1] for c in seq.clips]}
+    return seq, Path(a.train_dir) / name, {"case_i_clips": [c[1] for c in seq.clips]}
+
+
+def configs(a, seed: int):
     mcfg = ModelConfig(hidden=a.hidden, source=a.source_seq_len, target=a.target_seq_len)
     tcfg = TrainConfig(lr=a.learning_rate, batch=a.batch_size, iterations=a.iterations, seed=seed,
                        save_every=DEFAULT_TRAIN.save_every, keep=DEFAULT_TRAIN.keep)
-    workdir = Path(a.train_dir) / name
-    params, meta, z, t_fit = pipeline.fit_or_restore(seq.frames, mcfg, tcfg, workdir, data_info, load_step=a.load,
-                                                     progress=not a.quiet)
+    return mcfg, tcfg
+
+
+def fit_together(a, seeds):
+    """Draws every seed, then trains their models at once; [(drawn, fit)] in seed order."""
+    drawn = [draw(a, s) for s in seeds]
+    mcfg, tcfg = configs(a, seeds[0])
+    fits = pipeline.fit_together([d[0].frames for d in drawn], mcfg, tcfg, [d[1] for d in drawn], [d[2] for d in drawn],
+                                 load_step=a.load, progress=not a.quiet, seeds=list(seeds))
+    print(f"trained {len(seeds)} models together in {sum(set(f[3] for f in fits)):.0f} s", flush=True)
+    return list(zip(drawn, fits))
+
+
+def run_one(a, seed: int, drawn=None, fit=None) -> dict:
+    """One draw: drawn and trained here unless given (``fit_together``), then segmented and scored."""
+    seq, workdir, data_info = drawn or draw(a, seed)
+    name, together = workdir.name, fit is not None
+    if fit is None:
+        mcfg, tcfg = configs(a, seed)
+        fit = pipeline.fit_or_restore(seq.frames, mcfg, tcfg, workdir, data_info, load_step=a.load, progress=not a.quiet)
+    params, meta, z, t_fit = fit
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(TOLERANCE_S * seq.fps))
     emb = embed.collect(params, meta.model, z)
@@ -96,6 +122,8 @@ def run_one(a, seed: int) -> dict:
            "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},
            "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
            "seconds_fit": t_fit, "checkpoint": str(workdir)}
+    if together:
+        res["trained_together"] = True  # seconds_fit: the whole group's training
     out = Path(a.out)
     if not a.no_plots:
         p3, _ = embed.pca(emb.states, 3)
@@ -125,13 +153,21 @@ def main(argv=None) -> int:
         print("error: the H3.6M data is licensed and not distributed; read your copy with "
               "seq2seq_jax.data.readers.read_h36m_txt and use the Python API", file=sys.stderr)
         return 2
+    err = pipeline.setup_cpu_devices(a)
+    if err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     seeds = range(a.seed, a.seed + (a.seeds or 1))
     rows, t0 = [], time.perf_counter()
+    together = {}
     head = " ".join(f"{n:>5s}" for _, n in KEYS)
-    print(f"{'seed':>4s}  ours: {head} | reference cut rule: {head}  actions")
     for s in seeds:
         try:
-            r = run_one(a, s)
+            if a.together and not together:
+                together = dict(zip(seeds, fit_together(a, seeds)))
+            if s == seeds[0]:
+                print(f"{'seed':>4s}  ours: {head} | reference cut rule: {head}  actions")
+            r = run_one(a, s, *together.get(s, (None, None)))
         except (DataError, CheckpointError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

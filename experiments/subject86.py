@@ -55,12 +55,7 @@ def parse_args(argv=None):
     p.add_argument("--iterations", type=int, default=t.iterations)
     p.add_argument("--seed", type=int, default=t.seed)
     p.add_argument("--data_parallel", action="store_true", help="split each batch over all JAX devices (jax.sharding)")
-    p.add_argument("--together", action="store_true",
-                   help="train all the trials at once: one model per trial in one vmapped step (same windows and "
-                        "initialisation as one at a time), split over the JAX devices")
-    p.add_argument("--cpu_devices", type=int, default=None, metavar="K",
-                   help="with --together on a CPU: K CPU devices running the models side by side (XLA's multi-threaded "
-                        "Eigen off; 2 on a 2-core machine, see the README's Throughput section)")
+    pipeline.add_together_args(p, "all the trials")
     p.add_argument("--segmentation", choices=segmentation.METHODS, default=segmentation.SegmentConfig.method)
     p.add_argument("--segment_stats", choices=segmentation.SEGMENT_STATS, default=segmentation.SegmentConfig.segment_stats,
                    help="segment descriptor for clustering: 'mean' (default), 'std' or 'mean_std'")
@@ -77,8 +72,7 @@ def parse_args(argv=None):
         p.error(f"--cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {a.cpd_smooth_s}")
     if a.together and (a.restore or a.data_parallel):
         p.error("--together trains several models at once; it cannot be combined with --restore or --data_parallel")
-    if a.cpu_devices is not None and (not a.together or a.cpu_devices < 1):
-        p.error("--cpu_devices K (K >= 1) splits the models trained --together over K CPU devices; add --together")
+    pipeline.check_together_args(p, a)
     if a.min_segments_over_k < 0:
         p.error(f"--min_segments_over_k must be >= 0 (0: the elbow alone), got {a.min_segments_over_k}")
     return a
@@ -96,14 +90,10 @@ def resolve_trials(spec, data_dir, mirror):
 
 def main(argv=None) -> int:
     a = parse_args(argv)
-    if a.cpu_devices:
-        from seq2seq_jax import train
-
-        try:
-            train.use_cpu_devices(a.cpu_devices)
-        except RuntimeError as err:
-            print(f"error: --cpu_devices: {err}", file=sys.stderr)
-            return 2
+    err = pipeline.setup_cpu_devices(a)
+    if err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         trials = resolve_trials(a.trial, a.data_dir, a.mirror)
     except DataError as err:

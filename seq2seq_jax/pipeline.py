@@ -49,9 +49,10 @@ def fit_or_restore(frames_TxD, mcfg: ModelConfig, tcfg: TrainConfig, workdir, da
 
 
 def fit_together(frames_list, mcfg: ModelConfig, tcfg: TrainConfig, workdirs, data_infos, load_step: int | None = None,
-                 progress: bool = True, devices=None):
+                 progress: bool = True, devices=None, seeds: list[int] | None = None):
     """``fit_or_restore`` (training) for several sequences at once, one model each: the models with the same
-    frame size train together in one vmapped step (``train.train_many``), split over ``devices``.
+    frame size train together in one vmapped step (``train.train_many``), split over ``devices``; ``seeds``
+    gives each model its own training seed (default: ``tcfg.seed`` for all).
 
     Returns [(params, meta, z_TxK, seconds)] in the order given; seconds is the wall time of the group the
     model trained in (shared by its members).
@@ -66,7 +67,8 @@ def fit_together(frames_list, mcfg: ModelConfig, tcfg: TrainConfig, workdirs, da
         t0 = time.perf_counter()
         rs = train.train_many(ModelConfig(**{**mcfg.__dict__, "dim": dim}), tcfg, [zs[i] for i in idx],
                               [norms[i] for i in idx], [workdirs[i] for i in idx], [data_infos[i] for i in idx],
-                              load_step=load_step, progress=progress, devices=devices)
+                              load_step=load_step, progress=progress, devices=devices,
+                              seeds=None if seeds is None else [seeds[i] for i in idx])
         seconds = time.perf_counter() - t0
         stopped = [r for r in rs if r.interrupted]
         if stopped:
@@ -75,6 +77,31 @@ def fit_together(frames_list, mcfg: ModelConfig, tcfg: TrainConfig, workdirs, da
         for i, r in zip(idx, rs):
             out[i] = (r.state["params"], r.meta, zs[i], seconds)
     return out
+
+
+def add_together_args(parser, what: str) -> None:
+    """``--together`` (train ``what`` at once, ``fit_together``) and ``--cpu_devices K`` for an experiment script."""
+    parser.add_argument("--together", action="store_true",
+                        help=f"train {what} at once: one model each in one vmapped step (each with its own data and "
+                             "seed, the windows and initialisation it would have alone), split over the JAX devices")
+    parser.add_argument("--cpu_devices", type=int, default=None, metavar="K",
+                        help="with --together on a CPU: K CPU devices running the models side by side (XLA's "
+                             "multi-threaded Eigen off; 2 on a 2-core machine, see the README's Throughput section)")
+
+
+def check_together_args(parser, args) -> None:
+    if args.cpu_devices is not None and (not args.together or args.cpu_devices < 1):
+        parser.error("--cpu_devices K (K >= 1) splits the models trained --together over K CPU devices; add --together")
+
+
+def setup_cpu_devices(args) -> str | None:
+    """Makes ``args.cpu_devices`` CPU devices when asked; the error message when JAX has already started."""
+    if args.cpu_devices:
+        try:
+            train.use_cpu_devices(args.cpu_devices)
+        except RuntimeError as err:
+            return f"--cpu_devices: {err}"
+    return None
 
 
 def analyse_subject86(trial: Trial, params, meta, seg_cfg: segmentation.SegmentConfig = segmentation.SegmentConfig(),

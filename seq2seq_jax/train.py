@@ -372,6 +372,7 @@ def train_many(
     weighting: str = "sequence",
     data_parallel: bool = False,
     devices=None,
+    seeds: list[int] | None = None,
 ) -> list[TrainResult]:
     """Trains (or resumes) several independent models at once, model i on ``seqs_per_model[i]`` into
     ``workdirs[i]``; each folder ends up exactly as ``train`` would leave it (checkpoints, metrics.jsonl).
@@ -380,20 +381,23 @@ def train_many(
     per model), split over ``devices`` (default ``jax.devices()``; the largest number of them that divides
     the models); every model draws the windows it would draw alone, so the result equals training them
     one by one up to float rounding. Finished models are only restored. All models share ``mcfg`` (the
-    sequences must have ``mcfg.dim`` values per frame) and ``tcfg`` (seed included). The other arguments
-    are ``train``'s; ``on_log`` gets each model's own state. A non-finite loss in any model stops all of
+    sequences must have ``mcfg.dim`` values per frame) and ``tcfg``, except the seed when ``seeds`` gives one
+    per model (initialisation and windows). The other arguments are ``train``'s; ``on_log`` gets each model's own state. A non-finite loss in any model stops all of
     them without saving (the checkpoints are kept); a SIGINT/SIGTERM saves all of them, then stops.
     """
-    if not (len(seqs_per_model) == len(norms) == len(workdirs) == len(data_infos)):
+    seeds = [tcfg.seed] * len(workdirs) if seeds is None else list(seeds)
+    if not (len(seqs_per_model) == len(norms) == len(workdirs) == len(data_infos) == len(seeds)):
         raise ValueError(f"train_many: {len(seqs_per_model)} sequences, {len(norms)} normalizations, "
-                         f"{len(workdirs)} folders and {len(data_infos)} data descriptions; one each per model")
+                         f"{len(workdirs)} folders, {len(data_infos)} data descriptions and {len(seeds)} seeds; "
+                         "one each per model")
     if data_parallel and len(workdirs) > 1:
         raise ValueError("data-parallel training and several models at once cannot be combined; train the models "
                          "one at a time with data_parallel, or together without it")
     results: list[TrainResult | None] = [None] * len(workdirs)
     with contextlib.ExitStack() as stack:
         runs = []
-        for i, (seqs, norm, workdir, info) in enumerate(zip(seqs_per_model, norms, workdirs, data_infos)):
+        for seqs, norm, workdir, info, seed in zip(seqs_per_model, norms, workdirs, data_infos, seeds):
+            tcfg_i = dataclasses.replace(tcfg, seed=seed)
             workdir = Path(workdir).expanduser().resolve()
             workdir.mkdir(parents=True, exist_ok=True)
             seq_list = [seqs] if isinstance(seqs, np.ndarray) else list(seqs)
@@ -405,14 +409,14 @@ def train_many(
                     raise DataError(f"{what} contains NaN or inf at frame {int(np.argwhere(~np.isfinite(s))[0, 0])}")
             sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
             mngr = stack.enter_context(checkpoint.manager(workdir, tcfg))
-            state = init_state(mcfg, tcfg)
+            state = init_state(mcfg, tcfg_i)
             if mngr.all_steps():
                 _, saved = checkpoint.read_meta(mngr, load_step)
                 checkpoint.check_compatible(saved, mcfg, info, mngr.directory)
                 _, state, _ = checkpoint.restore(mngr, state, load_step)
             elif load_step is not None:
                 raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
-            runs.append(_Run(sampler, workdir, mngr, checkpoint.Meta(mcfg, tcfg, norm, info), state, int(state["step"])))
+            runs.append(_Run(sampler, workdir, mngr, checkpoint.Meta(mcfg, tcfg_i, norm, info), state, int(state["step"])))
         groups: dict[int, list[int]] = {}
         for i, r in enumerate(runs):
             if r.step < tcfg.iterations:

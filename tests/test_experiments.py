@@ -72,6 +72,28 @@ def test_concat_cmu_tiny_run(tmp_path, data, capsys):
     assert "unknown action 'dancing'" in capsys.readouterr().err
 
 
+def test_concat_cmu_seeds_trained_together_equal_each_alone(tmp_path, data, capsys):
+    from seq2seq_jax import train
+
+    cc = _script("concat_cmu")
+    args = ["--actions", "walking,running", "--hidden", "16", "--iterations", "20", "--quiet", "--no_plots"] + _data_args(data)
+    assert cc.main(args + ["--seed", "2", "--seeds", "2", "--together", "--train_dir", str(tmp_path / "tog"),
+                           "--out", str(tmp_path / "a")]) == 0
+    assert "trained 2 models together" in capsys.readouterr().out
+    runs = json.loads((tmp_path / "a" / "results.json").read_text())["runs"]
+    assert [r["seed"] for r in runs] == [2, 3] and all(r["trained_together"] for r in runs)
+    assert cc.main(args + ["--seed", "3", "--train_dir", str(tmp_path / "solo"), "--out", str(tmp_path / "b")]) == 0
+    name = Path(runs[1]["checkpoint"]).name
+    together, meta, _ = train.load(tmp_path / "tog" / name)
+    alone, _, _ = train.load(tmp_path / "solo" / name)
+    assert meta.train.seed == 3
+    for x, y in zip(jax.tree.leaves(together), jax.tree.leaves(alone)):
+        np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+    with pytest.raises(SystemExit):
+        cc.parse_args(["--cpu_devices", "2"])
+    assert "add --together" in capsys.readouterr().err
+
+
 def test_benchmark_prints_table_and_json(tmp_path, capsys):
     bench = _script("benchmark")
     out = tmp_path / "b.json"

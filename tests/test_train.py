@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import signal
@@ -130,8 +131,6 @@ def test_loss_drops_on_real_data(tmp_path, data):
 
 
 def test_vmapped_models_match_individual_training():
-    import dataclasses
-
     z, norm = _seq()
     tc = _tc()
     sampler = train.WindowSampler.from_sequences(z, MC.source, MC.target)
@@ -170,8 +169,6 @@ def test_data_parallel_matches_one_device(tmp_path):
 
 
 def test_models_split_over_devices_match_one_device():
-    import dataclasses
-
     z, _ = _seq()
     tc = _tc()
     sampler = train.WindowSampler.from_sequences(z, MC.source, MC.target)
@@ -225,9 +222,10 @@ def test_train_many_equals_training_one_by_one(tmp_path):
     norm = _seq()[1]
     tc = _tc(iterations=10, log_every=5, save_every=5)
     together = train.train_many(MC, tc, seqs, [norm, norm], [tmp_path / "t0", tmp_path / "t1"],
-                                [{"name": "a"}, {"name": "b"}], progress=False, devices=jax.devices()[:1])
-    for i, (s, name) in enumerate(zip(seqs, "ab")):
-        alone = train.train(MC, tc, s, norm, tmp_path / f"a{i}", {"name": name}, progress=False)
+                                [{"name": "a"}, {"name": "b"}], progress=False, devices=jax.devices()[:1], seeds=[0, 3])
+    for i, (s, name, seed) in enumerate(zip(seqs, "ab", (0, 3))):
+        alone = train.train(MC, dataclasses.replace(tc, seed=seed), s, norm, tmp_path / f"a{i}", {"name": name}, progress=False)
+        assert train.load(tmp_path / f"t{i}")[1].train.seed == seed
         assert together[i].step == 10 and not together[i].interrupted
         np.testing.assert_allclose([h["loss"] for h in together[i].history], [h["loss"] for h in alone.history], rtol=1e-5)
         for a, b in zip(jax.tree.leaves(together[i].state["params"]), jax.tree.leaves(alone.state["params"])):
