@@ -382,8 +382,9 @@ def train_many(
     the models); every model draws the windows it would draw alone, so the result equals training them
     one by one up to float rounding. Finished models are only restored. All models share ``mcfg`` (the
     sequences must have ``mcfg.dim`` values per frame) and ``tcfg``, except the seed when ``seeds`` gives one
-    per model (initialisation and windows). The other arguments are ``train``'s; ``on_log`` gets each model's own state. A non-finite loss in any model stops all of
-    them without saving (the checkpoints are kept); a SIGINT/SIGTERM saves all of them, then stops.
+    per model (initialisation and windows). The other arguments are ``train``'s; ``on_log`` gets each model's
+    own state. A non-finite loss in any model stops all of them without saving (the checkpoints are kept); a
+    SIGINT/SIGTERM saves all of them, then stops.
     """
     seeds = [tcfg.seed] * len(workdirs) if seeds is None else list(seeds)
     if not (len(seqs_per_model) == len(norms) == len(workdirs) == len(data_infos) == len(seeds)):
@@ -393,7 +394,6 @@ def train_many(
     if data_parallel and len(workdirs) > 1:
         raise ValueError("data-parallel training and several models at once cannot be combined; train the models "
                          "one at a time with data_parallel, or together without it")
-    results: list[TrainResult | None] = [None] * len(workdirs)
     with contextlib.ExitStack() as stack:
         runs = []
         for seqs, norm, workdir, info, seed in zip(seqs_per_model, norms, workdirs, data_infos, seeds):
@@ -426,9 +426,7 @@ def train_many(
             if stopped:
                 break
             stopped = _train_group([runs[i] for i in idx], mcfg, tcfg, progress, on_log, data_parallel, devices)
-        for i, r in enumerate(runs):
-            results[i] = TrainResult(r.state, r.meta, r.step, r.interrupted, r.history)
-    return results
+    return [TrainResult(r.state, r.meta, r.step, r.interrupted, r.history) for r in runs]
 
 
 def _train_group(runs: list[_Run], mcfg, tcfg, progress, on_log, data_parallel, devices) -> bool:
@@ -487,7 +485,9 @@ def _train_group(runs: list[_Run], mcfg, tcfg, progress, on_log, data_parallel, 
                 now = time.perf_counter()
                 rate = (step - s_last) / max(now - t_last, 1e-9)
                 t_last, s_last = now, step
-                for r, log, m, st in zip(runs, logs, views(metrics), views(state)):
+                # each model's state is sliced out of the stack only for on_log (at hidden 1024, 16 models: 1 GB)
+                states = views(state) if on_log is not None else [None] * n
+                for r, log, m, st in zip(runs, logs, views(metrics), states):
                     row = {"step": step, **{k: float(v) for k, v in m.items()}, "steps_per_s": rate, "time": time.time()}
                     if on_log is not None:
                         row.update(on_log(step, st))
