@@ -19,67 +19,57 @@ from pathlib import Path
 import numpy as np
 
 from seq2seq_jax import cli, metrics, plots
+from seq2seq_jax.data.synthetic import ACTIVITIES, FPS, wrist_accelerometer
 
 REPO = Path(__file__).resolve().parents[1]
-FPS = 50.0
-ACTIVITIES = ("rest", "walk", "run", "wave")
-
-
-def simulate(seed: int = 0):
-    """(signal_Tx3, labels_T, cut frames)."""
-    rng = np.random.default_rng(seed)
-    plan = [("rest", 10), ("walk", 20), ("run", 12), ("rest", 8), ("walk", 15), ("wave", 12), ("run", 10)]
-    parts, labels = [], []
-    for name, seconds in plan:
-        n = int(seconds * FPS)
-        t = np.arange(n) / FPS
-        g = np.array([0.0, 0.0, 1.0]) + 0.05 * rng.normal(size=3)  # gravity in a slightly tilted wrist frame
-        if name == "rest":
-            x = np.tile(g, (n, 1)) + 0.01 * rng.normal(size=(n, 3))
-        elif name == "walk":
-            f = 2.0 + 0.1 * rng.normal()
-            x = g + np.stack([0.3 * np.sin(2 * np.pi * f * t), 0.15 * np.sin(2 * np.pi * f * t + 1.0),
-                              0.4 * np.abs(np.sin(np.pi * f * t))], 1)
-        elif name == "run":
-            f = 3.0 + 0.1 * rng.normal()
-            x = g + np.stack([0.9 * np.sin(2 * np.pi * f * t), 0.4 * np.sin(2 * np.pi * f * t + 0.5),
-                              1.2 * np.abs(np.sin(np.pi * f * t)) ** 3], 1)
-        else:  # wave
-            f = 1.2
-            x = g + np.stack([0.05 * np.sin(2 * np.pi * f * t), 0.8 * np.sin(2 * np.pi * f * t), 0.1 * np.cos(2 * np.pi * f * t)], 1)
-        parts.append(x + 0.03 * rng.normal(size=(n, 3)))
-        labels.append(np.full(n, ACTIVITIES.index(name)))
-    lens = [len(p) for p in parts]
-    return np.concatenate(parts), np.concatenate(labels), np.cumsum(lens)[:-1]
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=str(REPO / "out" / "own_data"))
     p.add_argument("--docs", default=str(REPO / "docs" / "own_data"))
-    p.add_argument("--iterations", type=int, default=1000)
+    p.add_argument("--iterations", type=int, default=None, help="training steps (default: the generic preset's)")
     a = p.parse_args(argv)
-    x, y, cuts = simulate()
+    x, y, cuts = wrist_accelerometer()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "activity.csv"
     t = np.arange(len(x)) / FPS
     np.savetxt(csv_path, np.column_stack([t, x]), delimiter=",", header="t,ax,ay,az", comments="", fmt="%.4f")
     print(f"wrote {csv_path} ({len(x)} frames, {len(x) / FPS:.0f} s)")
-    cmd = ["segment", str(csv_path), "--k", "4", "--fps", str(FPS), "--columns", "ax,ay,az", "--out", str(out / "result"),
-           "--iterations", str(a.iterations), "--quiet"]
+    cmd = [
+        "segment",
+        str(csv_path),
+        "--k",
+        "4",
+        "--fps",
+        str(FPS),
+        "--columns",
+        "ax,ay,az",
+        "--out",
+        str(out / "result"),
+        "--quiet",
+    ] + (["--iterations", str(a.iterations)] if a.iterations else [])
     print("seq2seq-jax " + " ".join(cmd))
     rc = cli.main(cmd)
     if rc:
         return rc
     labels = np.loadtxt(out / "result" / "labels.csv", delimiter=",", skiprows=1, dtype=int)[:, 1]
     m = metrics.all_metrics(y, labels, metrics.windows_around(cuts, int(FPS)))
-    print(f"against the simulation's truth: Hungarian accuracy {m['acc_hungarian']:.3f}, ARI {m['ari']:.3f}, "
-          f"boundary F1 {m['boundary_f1']:.3f} (a hit within 1 s), {m['n_segments']} segments for {m['n_segments_true']}")
+    print(
+        f"against the simulation's truth: Hungarian accuracy {m['acc_hungarian']:.3f}, ARI {m['ari']:.3f}, "
+        f"boundary F1 {m['boundary_f1']:.3f} (a hit within 1 s), {m['n_segments']} segments for {m['n_segments_true']}"
+    )
     docs = Path(a.docs)
     docs.mkdir(parents=True, exist_ok=True)
-    plots.segmentation_bars(docs / "segmentation_vs_truth.png", y, labels, FPS, "simulated wrist accelerometer: ours (k = 4)",
-                            list(ACTIVITIES))
+    plots.segmentation_bars(
+        docs / "segmentation_vs_truth.png",
+        y,
+        labels,
+        FPS,
+        "simulated wrist accelerometer: ours (k = 4)",
+        list(ACTIVITIES),
+    )
     for f in ("segmentation_pca.png",):
         shutil.copy(out / "result" / f, docs / f)
     (docs / "README.md").write_text(
@@ -87,8 +77,10 @@ def main(argv=None) -> int:
         "Produced by `python experiments/own_data_example.py` (see its docstring), which writes the signal to a CSV\n"
         "and runs `seq2seq-jax segment activity.csv --k 4 --fps 50 --columns ax,ay,az` on it.\n\n"
         f"Result against the simulation's truth: Hungarian accuracy {m['acc_hungarian']:.3f}, ARI {m['ari']:.3f}, "
-        f"boundary F1 {m['boundary_f1']:.3f} (within 1 s), {m['n_segments']} segments predicted for {m['n_segments_true']}.\n\n"
-        "![segmentation](segmentation_vs_truth.png)\n\n![embedding](segmentation_pca.png)\n")
+        f"boundary F1 {m['boundary_f1']:.3f} (within 1 s), {m['n_segments']} segments predicted for "
+        f"{m['n_segments_true']}.\n\n"
+        "![segmentation](segmentation_vs_truth.png)\n\n![embedding](segmentation_pca.png)\n"
+    )
     print(f"wrote {docs}")
     return 0
 

@@ -1,220 +1,52 @@
-"""The study behind the default config: model and training settings x seeds x subject-86 trials, each
-checkpoint scored under several segmentation settings (honest protocol, only k), plus the raw-frame
-baseline (the same change-point segmentation on PCA of the normalized frames, i.e. ruptures KernelCPD +
-agglomerative clustering of segments, the strongest off-the-shelf method of BENCHMARKS).
+"""The study behind the subject-86 preset: model and training settings x seeds x subject-86 trials, each
+checkpoint scored under several segmentation settings (only k given), plus the raw-frame baselines
+(``seq2seq_jax.studies``).
 
     python experiments/study.py --configs h256 h128 --seeds 0 1      # train what is missing, score, write the table
     python experiments/study.py --list                               # the configs it knows
 
 Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
-stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md. Checkpoints of
-the named configs scored before a segmentation setting was added to SEGMENTATIONS are scored under it too.
+stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import functools
-import json
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-
-from seq2seq_jax import embed, metrics, pipeline, segmentation
-from seq2seq_jax.config import ModelConfig, TrainConfig
-from seq2seq_jax.data import subject86
-from seq2seq_jax.data.normalize import NormStats
+from seq2seq_jax import flags, studies
 
 REPO = Path(__file__).resolve().parents[1]
-BASE_M = ModelConfig(hidden=256, source=50, target=25)
-BASE_T = TrainConfig(lr=1e-3, batch=16, iterations=1000, save_every=1000, keep=1)
-
-CONFIGS = {
-    "h256": (BASE_M, BASE_T),
-    "h128": (dataclasses.replace(BASE_M, hidden=128), BASE_T),
-    "h512": (dataclasses.replace(BASE_M, hidden=512), BASE_T),
-    "h256_it2000": (BASE_M, dataclasses.replace(BASE_T, iterations=2000, save_every=2000)),
-    "h256_it500": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500)),
-    "h256_it300": (BASE_M, dataclasses.replace(BASE_T, iterations=300, save_every=300)),
-    "h256_it100": (BASE_M, dataclasses.replace(BASE_T, iterations=100, save_every=100)),
-    "h256_untrained": (BASE_M, dataclasses.replace(BASE_T, iterations=0, save_every=1)),
-    "h256_lr3e-4": (BASE_M, dataclasses.replace(BASE_T, lr=3e-4)),
-    "h256_untied": (dataclasses.replace(BASE_M, tied=False), BASE_T),
-    "h256_src25": (dataclasses.replace(BASE_M, source=25), BASE_T),
-    "h256_joint": (dataclasses.replace(BASE_M, adversarial="joint"), BASE_T),
-    "h256_alternating": (dataclasses.replace(BASE_M, adversarial="alternating"), BASE_T),
-    "paper": (ModelConfig(hidden=1024, source=50, target=25), TrainConfig(lr=1e-4, iterations=10_000, save_every=500, keep=1)),
-}
-
-# Pinned to no smoothing and no minimum number of segments whatever the library defaults: the stored rows of these
-# names were scored without them.
-_S = functools.partial(segmentation.SegmentConfig, cpd_smooth_s=0.0, min_segments_over_k=0)
-SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features smoothed in time before change points
-    "cpd": _S(linkage="ward", frames_weight=0.0),
-    "cpd_l2": _S(linkage="ward", l2_normalize=True, frames_weight=0.0),
-    "cpd_min2s": _S(linkage="ward", min_seg_s=2.0, frames_weight=0.0),
-    "cpd_average": _S(linkage="average", frames_weight=0.0),
-    "cpd_average_frames0.5": _S(linkage="average", frames_weight=0.5),
-    "cpd_average_frames1": _S(linkage="average", frames_weight=1.0),
-    "cpd_average_frames0.5_smooth0.25": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.25),
-    "cpd_average_frames0.5_smooth0.5": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.5),
-    "cpd_average_frames0.5_smooth0.25_minseg": _S(linkage="average", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=1),
-    "kmeans_1s": _S(method="kmeans", frames_weight=0.0),
-}
-KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 
 
-def parse_args(argv=None):
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--configs", nargs="+", default=["h256"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--trial", nargs="+", default=["all"])
     p.add_argument("--train_dir", default=str(REPO / "runs" / "study"))
     p.add_argument("--out", default=str(REPO / "docs"))
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--mirror", default=None)
-    p.add_argument("--list", action="store_true")
+    flags.add_data_flags(p)
+    p.add_argument("--list", action="store_true", help="list the configs and exit")
     p.add_argument("--table_only", action="store_true", help="only rewrite study.md from study.jsonl")
-    return p.parse_args(argv)
-
-
-def score_checkpoint(trial, params, meta, only=None) -> dict:
-    z = meta.norm.apply(trial.frames)
-    emb = embed.collect(params, meta.model, z)
-    out = {}
-    for name, sc in SEGMENTATIONS.items():
-        if only is not None and name not in only:
-            continue
-        pred = segmentation.segment_states(emb, trial.k, trial.fps, sc, frames_TxD=z)
-        out[name] = {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
-    return out
-
-
-RAW = {  # the BENCHMARKS baseline (pipeline.BASELINE); our segmentation on the frames instead of decoder states
-    "raw_frames": pipeline.BASELINE,
-    "raw_frames_average": _S(linkage="average", frames_weight=0.0),
-    "raw_frames_average_smooth0.25": _S(linkage="average", frames_weight=0.0, cpd_smooth_s=0.25),
-    "raw_frames_average_minseg": _S(linkage="average", frames_weight=0.0, min_segments_over_k=1),
-}
-
-
-def score_raw(trial, cfg: segmentation.SegmentConfig) -> dict:
-    z = NormStats.fit(trial.frames).apply(trial.frames)
-    pred = segmentation.segment_embedding(z, trial.k, trial.fps, cfg)
-    return {k: v for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items() if isinstance(v, (int, float))}
-
-
-def write_table(jsonl: Path, md: Path) -> None:
-    rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
-    raw = {name: {} for name in RAW}
-    by = {}
-    for r in rows:
-        if r["config"] in RAW:
-            raw[r["config"]][r["trial"]] = r["scores"]
-            continue
-        for seg_name, sc in r["scores"].items():
-            fit = r["seconds_fit"] if r.get("trained", r["seconds_fit"] > 1.0) else 0.0  # rows before "trained": 0 s = restored
-            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, fit)
-    lines = ["# Study: model, training and segmentation settings on subject 86 (honest protocol, only k)", "",
-             "Produced by `python experiments/study.py` (see its docstring); each cell is the mean over the trials",
-             "listed, then mean ± standard deviation over seeds. `fit s` is the training time per trial, averaged over the",
-             "runs that trained in the study (not those restored from a checkpoint of an interrupted run).", ""]
-    what = {"raw_frames": "Raw-frame baseline of BENCHMARKS (PCA 95% + kernel CPD at the elbow + Ward on segment means)",
-            "raw_frames_average": "Our segmentation (average-cosine linkage) on raw frames instead of decoder states",
-            "raw_frames_average_smooth0.25": "The same with the features smoothed in time (Gaussian, 0.25 s) before change points",
-            "raw_frames_average_minseg": "Our segmentation on raw frames with at least k change points (more segments than classes)"}
-    for name, per in raw.items():
-        if per:
-            trials = sorted(per)
-            m = {k: np.mean([per[t][k] for t in trials]) for k in KEYS}
-            lines += [f"{what[name]}, trials {' '.join(trials)}: " + ", ".join(f"{k} {m[k]:.3f}" for k in KEYS), ""]
-    lines += ["| config | segmentation | seeds | trials | " + " | ".join(KEYS) + " | fit s |",
-              "|---" * (5 + len(KEYS)) + "|"]
-    for (cfg, seg_name), seeds in sorted(by.items()):
-        common = sorted(set.intersection(*[set(v) for v in seeds.values()]))
-        if not common:
-            continue
-        per_seed = {k: [np.mean([seeds[s][t][0][k] for t in common]) for s in seeds] for k in KEYS}
-        fits = [seeds[s][t][1] for s in seeds for t in common if seeds[s][t][1] > 0]  # 0: restored, not trained
-        fit = np.mean(fits) if fits else float("nan")
-        cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" if len(v) > 1 else f"{v[0]:.3f}" for v in per_seed.values()]
-        lines.append(f"| {cfg} | {seg_name} | {len(seeds)} | {' '.join(common)} | " + " | ".join(cells) + f" | {fit:.0f} |")
-    md.write_text("\n".join(lines) + "\n")
-
-
-def fill_missing(jsonl: Path, loaded: dict, train_dir: Path, configs) -> None:
-    """Scores the existing checkpoints of ``configs`` under segmentation settings added since they were scored
-    (rewrites the file after each checkpoint, so an interrupted run keeps what it rescored)."""
-    if not jsonl.exists():
-        return
-    rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
-    for r in rows:
-        missing = [n for n in SEGMENTATIONS if r["config"] in configs and n not in r["scores"]]
-        workdir = train_dir / r["config"] / f"seed{r['seed']}" / f"trial_{r['trial']}"
-        if missing and r["trial"] in loaded and (workdir / "checkpoints").exists():
-            from seq2seq_jax import train
-
-            params, meta, _ = train.load(workdir)
-            r["scores"].update(score_checkpoint(loaded[r["trial"]], params, meta, only=missing))
-            jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
-            print(f"rescored {r['config']} seed {r['seed']} trial {r['trial']}: {', '.join(missing)}", flush=True)
-
-
-def main(argv=None) -> int:
-    a = parse_args(argv)
+    a = p.parse_args(argv)
     if a.list:
-        for name, (m, t) in CONFIGS.items():
-            print(f"{name:18s} hidden {m.hidden} S/T {m.source}/{m.target} tied {m.tied} adversarial {m.adversarial} "
-                  f"lr {t.lr} iterations {t.iterations}")
+        for name, (m, t) in studies.CONFIGS.items():
+            print(
+                f"{name:18s} hidden {m.hidden} S/T {m.source}/{m.target} tied {m.tied} adversarial {m.adversarial} "
+                f"lr {t.lr} iterations {t.iterations}"
+            )
         return 0
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    jsonl = out / "study.jsonl"
     if a.table_only:
-        write_table(jsonl, out / "study.md")
+        studies.write_table(Path(a.out) / "study.jsonl", Path(a.out) / "study.md")
         return 0
-    for c in a.configs:
-        if c not in CONFIGS:
-            print(f"error: unknown config {c!r}; --list shows them", file=sys.stderr)
-            return 2
-    names = [s for item in a.trial for s in item.split(",")]
-    trials = subject86.available_trials(a.data_dir, a.mirror) if names == ["all"] else names
-    done = set()
-    if jsonl.exists():
-        for line in jsonl.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["config"], r["seed"], r["trial"]))
-    loaded = {tr: subject86.load_trial(tr, a.data_dir, a.mirror) for tr in trials}
-    fill_missing(jsonl, loaded, Path(a.train_dir), a.configs)
-    with open(jsonl, "a") as log:
-        for tr, trial in loaded.items():
-            for name, raw_cfg in RAW.items():
-                if (name, 0, tr) not in done:
-                    log.write(json.dumps({"config": name, "seed": 0, "trial": tr, "scores": score_raw(trial, raw_cfg),
-                                          "seconds_fit": 0.0}) + "\n")
-                    log.flush()
-        for c in a.configs:
-            m, t = CONFIGS[c]
-            for seed in a.seeds:
-                for tr, trial in loaded.items():
-                    if (c, seed, tr) in done:
-                        continue
-                    workdir = Path(a.train_dir) / c / f"seed{seed}" / f"trial_{tr}"
-                    finished = (workdir / "checkpoints" / str(t.iterations)).exists()  # restored, not trained here
-                    params, meta, _, t_fit = pipeline.fit_or_restore(
-                        trial.frames, m, dataclasses.replace(t, seed=seed), workdir, {"subject86_trial": tr}, progress=False)
-                    scores = score_checkpoint(trial, params, meta)
-                    log.write(json.dumps({"config": c, "seed": seed, "trial": tr, "scores": scores, "seconds_fit": t_fit,
-                                          "trained": not finished, "time": time.time()}) + "\n")
-                    log.flush()
-                    print(f"{c} seed {seed} trial {tr}: " + ", ".join(
-                        f"{k} {scores['cpd'][k]:.3f}" for k in KEYS) + f" ({t_fit:.0f} s)", flush=True)
-                write_table(jsonl, out / "study.md")
-    write_table(jsonl, out / "study.md")
-    print(f"wrote {out / 'study.md'}")
+    try:
+        md = studies.run_study(a.configs, a.seeds, a.trial, a.train_dir, a.out, a.data_dir, a.mirror)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {md}")
     return 0
 
 

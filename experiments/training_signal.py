@@ -1,6 +1,6 @@
 """Can the embedding tell, without labels, when training is done? (the paper's claim)
 
-    python experiments/training_signal.py --trial 01 09 --iterations 3000 --log_every 100
+    python experiments/training_signal.py --trial 01 09 --iterations 2000 --log_every 100
 
 While a subject-86 model trains, every --log_every steps it logs an unsupervised score of the embedding
 (the silhouette of KMeans with k clusters on the decoder states of a fixed probe set of windows: every
@@ -12,14 +12,14 @@ correlation between the two curves for each trial. Nothing here feeds back into 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import embed, metrics, pipeline, plots, segmentation, train
-from seq2seq_jax.config import ModelConfig, TrainConfig
-from seq2seq_jax.data import subject86
+from seq2seq_jax import embed, fitting, flags, metrics, plots, segmentation, train
+from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.normalize import NormStats
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,40 +36,43 @@ def silhouette_score_of_states(states_NxH, k: int, seed: int = 0) -> float:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--trial", nargs="+", default=["01", "09"])
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--learning_rate", type=float, default=1e-3)
-    p.add_argument("--iterations", type=int, default=3000)
+    flags.add_preset_flags(p, "subject86", segment=False)
     p.add_argument("--log_every", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train_dir", default=str(REPO / "runs" / "training_signal"))
     p.add_argument("--out", default=str(REPO / "docs"))
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--mirror", default=None)
+    flags.add_data_flags(p)
     a = p.parse_args(argv)
+    cfg = flags.resolve(p, a)
     curves = {}
     for tr in a.trial:
         trial = subject86.load_trial(tr, a.data_dir, a.mirror)
         norm = NormStats.fit(trial.frames)
         z = norm.apply(trial.frames)
-        mcfg = ModelConfig(dim=norm.dim, hidden=a.hidden)
-        tcfg = TrainConfig(lr=a.learning_rate, iterations=a.iterations, log_every=a.log_every, seed=a.seed,
-                           save_every=a.iterations, keep=1)
+        mcfg = dataclasses.replace(cfg.model, dim=norm.dim)
+        tcfg = dataclasses.replace(cfg.train, log_every=a.log_every, save_every=cfg.train.iterations, keep=1)
 
         def on_log(step, state, trial=trial, z=z, mcfg=mcfg):
             params = state["params"]
             emb = embed.collect(params, mcfg, z)
             sil = silhouette_score_of_states(emb.states[emb.covered][::5], trial.k)
-            pred = segmentation.segment_states(emb, trial.k, trial.fps, frames_TxD=z)
+            pred = segmentation.segment_states(emb, trial.k, trial.fps, cfg.segment, frames_TxD=z)
             acc = metrics.accuracy_hungarian(trial.labels, pred)  # evaluation only, never used in training
             print(f"trial {trial.trial} step {step}: silhouette {sil:.3f}, Hungarian accuracy {acc:.3f}", flush=True)
             return {"silhouette": sil, "acc_hungarian": acc}
 
-        r = train.train(mcfg, tcfg, z, norm, Path(a.train_dir) / f"trial_{tr}", {"subject86_trial": tr},
-                        progress=False, on_log=on_log)
+        r = train.train(
+            mcfg,
+            tcfg,
+            z,
+            norm,
+            Path(a.train_dir) / f"trial_{tr}",
+            {"subject86_trial": tr},
+            progress=False,
+            on_log=on_log,
+        )
         curves[tr] = [{k: h[k] for k in ("step", "mse", "silhouette", "acc_hungarian") if k in h} for h in r.history]
-    from scipy.stats import spearmanr
-
     import matplotlib.pyplot as plt
+    from scipy.stats import spearmanr
 
     fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.6), squeeze=False)
     summary = {}
@@ -89,7 +92,7 @@ def main(argv=None) -> int:
     out = Path(a.out)
     fig.tight_layout()
     plots._save(fig, out / "training_signal.png")
-    pipeline.write_json(out / "training_signal.json", {"args": vars(a), "trials": summary})
+    fitting.write_json(out / "training_signal.json", {"args": vars(a), "trials": summary})
     print(f"wrote {out / 'training_signal.png'}")
     return 0
 

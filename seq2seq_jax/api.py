@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import embed, plots, segmentation, train
-from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax import embed, plots, presets, segmentation, train
 from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
+from seq2seq_jax.presets import Preset
 
 AUTO_K_MAX = 10
 
@@ -34,10 +34,10 @@ class Model:
     """A trained model with its normalization statistics (all a checkpoint holds)."""
 
     params: dict
-    meta: "object"
+    meta: object
 
     @classmethod
-    def load(cls, workdir, step: int | None = None) -> "Model":
+    def load(cls, workdir, step: int | None = None) -> Model:
         params, meta, _ = train.load(workdir, step)
         return cls(params, meta)
 
@@ -70,6 +70,8 @@ class SegmentResult:
       fps: frames per second used for durations.
       seconds: time spent training, embedding and segmenting.
       workdir: where the checkpoint is.
+      config: the settings used (a ``presets.Preset``; with ``restore``, its model and training are the preset's,
+        not the restored model's, which are in ``model.meta``).
     """
 
     labels: np.ndarray
@@ -81,6 +83,7 @@ class SegmentResult:
     fps: float
     seconds: dict
     workdir: str
+    config: Preset | None = None
 
     def plot(self, out_dir, name: str = "segmentation", truth=None) -> list[Path]:
         """Writes the segmentation bars (above ``truth`` when given) and the 3-D PCA embedding as PNG files."""
@@ -89,8 +92,13 @@ class SegmentResult:
         p3, _ = embed.pca(self.embedding[::step], 3)
         return [
             plots.segmentation_bars(out / f"{name}.png", truth, self.labels, self.fps, f"{name}: k = {self.k}"),
-            plots.embedding_3d(out / f"{name}_pca.png", p3, self.labels[::step] if truth is None else np.asarray(truth)[::step],
-                               self.labels[::step], "decoder states, PCA"),
+            plots.embedding_3d(
+                out / f"{name}_pca.png",
+                p3,
+                self.labels[::step] if truth is None else np.asarray(truth)[::step],
+                self.labels[::step],
+                "decoder states, PCA",
+            ),
         ]
 
 
@@ -104,13 +112,17 @@ def _check_input(x, window: int) -> np.ndarray:
         raise DataError("the sequence is empty")
     if np.isnan(x).any():
         rows = np.flatnonzero(np.isnan(x).any(1))
-        raise DataError(f"{len(rows)} frames contain NaN, frames {', '.join(map(str, rows[:10] + 1))}"
-                        f"{' ...' if len(rows) > 10 else ''} (1-based); fill or cut the gaps first")
+        raise DataError(
+            f"{len(rows)} frames contain NaN, frames {', '.join(map(str, rows[:10] + 1))}"
+            f"{' ...' if len(rows) > 10 else ''} (1-based); fill or cut the gaps first"
+        )
     if not np.isfinite(x).all():
         raise DataError("the sequence contains inf")
     if len(x) < window:
-        raise DataError(f"the sequence has {len(x)} frames, fewer than one window ({window} frames); "
-                        "use a longer sequence or smaller source/target lengths")
+        raise DataError(
+            f"the sequence has {len(x)} frames, fewer than one window ({window} frames); "
+            "use a longer sequence or smaller source/target lengths"
+        )
     return x.astype(np.float32)
 
 
@@ -118,8 +130,10 @@ def segments_table(labels, fps: float) -> list[dict]:
     from seq2seq_jax import metrics
 
     b = np.concatenate([[0], metrics.boundaries(labels), [len(labels)]])
-    return [{"start": int(s), "end": int(e), "label": int(labels[s]), "frames": int(e - s), "seconds": float((e - s) / fps)}
-            for s, e in zip(b[:-1], b[1:])]
+    return [
+        {"start": int(s), "end": int(e), "label": int(labels[s]), "frames": int(e - s), "seconds": float((e - s) / fps)}
+        for s, e in zip(b[:-1], b[1:])
+    ]
 
 
 def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AUTO_K_MAX, frames_TxD=None):
@@ -128,7 +142,7 @@ def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AU
     from sklearn.metrics import silhouette_score
 
     scores = {}
-    feats = segmentation._features(x_TxH, cfg, frames_TxD)
+    feats = segmentation.features(x_TxH, cfg, frames_TxD)
     step = max(1, len(feats) // 3000)
     for k in range(2, k_max + 1):
         lab = segmentation.segment_embedding(x_TxH, k, fps, cfg, frames_TxD=frames_TxD)
@@ -141,20 +155,37 @@ def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AU
     return max(scores, key=scores.get), scores
 
 
-def segment(x_TxC, k, fps: float = 30.0, *, hidden: int = 128, source: int = 50, target: int = 25,
-            iterations: int = 1000, lr: float = 1e-3, batch: int = 16, seed: int = 0, workdir=None,
-            restore=None, seg: segmentation.SegmentConfig = segmentation.SegmentConfig(), progress: bool = False) -> SegmentResult:
+def segment(
+    x_TxC,
+    k,
+    fps: float = 30.0,
+    *,
+    preset: str | Preset = "generic",
+    hidden: int | None = None,
+    source: int | None = None,
+    target: int | None = None,
+    iterations: int | None = None,
+    lr: float | None = None,
+    batch: int | None = None,
+    seed: int | None = None,
+    workdir=None,
+    restore=None,
+    seg: segmentation.SegmentConfig | None = None,
+    progress: bool = False,
+) -> SegmentResult:
     """Trains a seq2seq model on ``x_TxC``, embeds every frame and segments it into ``k`` classes.
 
     Args:
       x_TxC: frames x channels (any numeric array; a 1-D array is one channel).
       k: number of classes, or "auto" to choose it by silhouette (``choose_k``).
       fps: frames per second (durations, minimum segment length of ``seg.min_seg_s``, change-point rate).
-      hidden, source, target, iterations, lr, batch, seed: the model and its training (ignored with ``restore``:
-        the restored model's own config is used).
+      preset: the settings to start from (``seq2seq_jax.presets``): "generic" (default, any signal), "mocap"
+        (motion capture: the settings validated on subject 86), "concat_cmu", "subject86" or "paper".
+      hidden, source, target, iterations, lr, batch, seed: override the preset's model and training (ignored
+        with ``restore``: the restored model's own config is used).
       workdir: where the checkpoint goes (a temporary folder by default); training resumes there.
       restore: a workdir (or ``Model``) to reuse instead of training.
-      seg: the segmentation settings.
+      seg: the segmentation settings (default: the preset's).
 
     Returns:
       SegmentResult.
@@ -162,7 +193,14 @@ def segment(x_TxC, k, fps: float = 30.0, *, hidden: int = 128, source: int = 50,
     Raises:
       DataError: empty or non-2-D input, NaN (with the frame numbers), fewer frames than one window, a
         restored model with other channels, k larger than the number of windows.
+      ValueError: an unknown preset or a bad setting.
     """
+    cfg = presets.get(preset).replace(
+        model={"hidden": hidden, "source": source, "target": target},
+        train={"iterations": iterations, "lr": lr, "batch": batch, "seed": seed},
+    )
+    seg = cfg.segment if seg is None else seg
+    source, target, seed = cfg.model.source, cfg.model.target, cfg.train.seed
     t0 = time.perf_counter()
     model = None
     if restore is not None:
@@ -181,11 +219,18 @@ def segment(x_TxC, k, fps: float = 30.0, *, hidden: int = 128, source: int = 50,
     else:
         workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="seq2seq_jax_"))
         norm = NormStats.fit(x)
-        mcfg = ModelConfig(dim=norm.dim, hidden=hidden, source=source, target=target)
-        tcfg = TrainConfig(lr=lr, batch=batch, iterations=iterations, seed=seed, save_every=max(iterations, 1), keep=1,
-                           log_every=max(1, min(100, iterations // 10)))
-        r = train.train(mcfg, tcfg, norm.apply(x), norm, workdir, {"user_sequence": {"frames": len(x), "channels": x.shape[1]}},
-                        progress=progress)
+        mcfg = dataclasses.replace(cfg.model, dim=norm.dim)
+        n = cfg.train.iterations
+        tcfg = dataclasses.replace(cfg.train, save_every=max(n, 1), keep=1, log_every=max(1, min(100, n // 10)))
+        r = train.train(
+            mcfg,
+            tcfg,
+            norm.apply(x),
+            norm,
+            workdir,
+            {"user_sequence": {"frames": len(x), "channels": x.shape[1]}},
+            progress=progress,
+        )
         model = Model(r.state["params"], r.meta)
     t1 = time.perf_counter()
     emb = model.embedding(x)
@@ -197,8 +242,18 @@ def segment(x_TxC, k, fps: float = 30.0, *, hidden: int = 128, source: int = 50,
     labels = segmentation.segment_states(emb, k, fps, seg, seed=seed, frames_TxD=z)
     labels = _first_appearance(labels)
     t3 = time.perf_counter()
-    return SegmentResult(labels, segments_table(labels, fps), emb.states, model, k, k_scores, fps,
-                         {"train": t1 - t0, "embed": t2 - t1, "segment": t3 - t2}, str(workdir))
+    return SegmentResult(
+        labels,
+        segments_table(labels, fps),
+        emb.states,
+        model,
+        k,
+        k_scores,
+        fps,
+        {"train": t1 - t0, "embed": t2 - t1, "segment": t3 - t2},
+        str(workdir),
+        dataclasses.replace(cfg, segment=seg),
+    )
 
 
 def _first_appearance(labels):

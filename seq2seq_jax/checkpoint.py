@@ -45,7 +45,7 @@ class Meta:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> "Meta":
+    def from_json(cls, d: dict) -> Meta:
         return cls(
             model=config_lib.from_dict(ModelConfig, d["model"]),
             train=config_lib.from_dict(TrainConfig, d["train"]),
@@ -92,8 +92,11 @@ def _pick_step(mngr, step):
 
 def check_compatible(saved: Meta, model_cfg: ModelConfig, data: dict | None, directory) -> None:
     """Refuses to resume from a checkpoint trained with another model shape or on other data."""
-    diff = {f: (getattr(saved.model, f), getattr(model_cfg, f)) for f in SHAPE_FIELDS
-            if getattr(saved.model, f) != getattr(model_cfg, f)}
+    diff = {
+        f: (getattr(saved.model, f), getattr(model_cfg, f))
+        for f in SHAPE_FIELDS
+        if getattr(saved.model, f) != getattr(model_cfg, f)
+    }
     if diff:
         pretty = ", ".join(f"{k}: checkpoint {a!r} vs requested {b!r}" for k, (a, b) in diff.items())
         raise CheckpointError(
@@ -114,5 +117,7 @@ def restore(mngr: ocp.CheckpointManager, target_state, step: int | None = None):
     try:
         got = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
     except (ValueError, KeyError) as err:
-        raise CheckpointError(f"checkpoint step {step} in {mngr.directory} does not fit the requested model: {err}") from None
+        raise CheckpointError(
+            f"checkpoint step {step} in {mngr.directory} does not fit the requested model: {err}"
+        ) from None
     return step, got["state"], meta

@@ -2,6 +2,7 @@
 
     seq2seq-jax segment FILE --k 3 [--fps 120] [--columns a,b,c] [--key NAME] [--out DIR]
     seq2seq-jax segment FILE --k auto
+    seq2seq-jax segment FILE --k 4 --fps 120 --preset mocap      # the settings validated on motion capture
     seq2seq-jax segment NEW_FILE --k 3 --restore OUT/model        # reuse a trained model
 
 Writes into --out: labels.csv (frame, label), segments.csv (start, end, label, frames, seconds),
@@ -17,9 +18,11 @@ import json
 import sys
 from pathlib import Path
 
+from seq2seq_jax import flags
+
 
 def _segment_cmd(a) -> int:
-    from seq2seq_jax import api, segmentation
+    from seq2seq_jax import api
     from seq2seq_jax.checkpoint import CheckpointError
     from seq2seq_jax.data.readers import read_table
     from seq2seq_jax.data.sources import DataError
@@ -28,10 +31,15 @@ def _segment_cmd(a) -> int:
         cols = [c for c in a.columns.split(",") if c] if a.columns else None
         x, names = read_table(a.file, key=a.key, columns=cols)
         out = Path(a.out or f"{Path(a.file).stem}_seq2seq")
-        res = api.segment(x, a.k, fps=a.fps, hidden=a.hidden, source=a.source, target=a.target, iterations=a.iterations,
-                          lr=a.learning_rate, seed=a.seed, workdir=None if a.restore else out / "model", restore=a.restore,
-                          seg=segmentation.SegmentConfig(method=a.segmentation, within_recordings=a.within_recordings,
-                                                        segment_stats=a.segment_stats), progress=not a.quiet)
+        res = api.segment(
+            x,
+            a.k,
+            fps=a.fps,
+            preset=a.config,
+            workdir=None if a.restore else out / "model",
+            restore=a.restore,
+            progress=not a.quiet,
+        )
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -45,17 +53,37 @@ def _segment_cmd(a) -> int:
         w.writeheader()
         w.writerows(res.segments)
     pngs = [] if a.no_plots else [str(p) for p in res.plot(out)]
-    summary = {"file": str(a.file), "frames": len(x), "channels": names, "fps": a.fps, "k": res.k, "k_scores": res.k_scores,
-               "segments": len(res.segments), "seconds": res.seconds, "model": res.workdir,
-               "config": {"model": vars(res.model.meta.model), "train": vars(res.model.meta.train)}, "plots": pngs}
+    summary = {
+        "file": str(a.file),
+        "frames": len(x),
+        "channels": names,
+        "fps": a.fps,
+        "k": res.k,
+        "k_scores": res.k_scores,
+        "segments": len(res.segments),
+        "seconds": res.seconds,
+        "model": res.workdir,
+        "config": {"model": vars(res.model.meta.model), "train": vars(res.model.meta.train)},
+        "plots": pngs,
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"{len(x)} frames, {len(names)} channels -> {len(res.segments)} segments in k = {res.k} classes"
-          + (f" (k chosen by silhouette: {', '.join(f'{k}: {v:.3f}' for k, v in res.k_scores.items())})" if res.k_scores else ""))
+    print(
+        f"{len(x)} frames, {len(names)} channels -> {len(res.segments)} segments in k = {res.k} classes"
+        + (
+            f" (k chosen by silhouette: {', '.join(f'{k}: {v:.3f}' for k, v in res.k_scores.items())})"
+            if res.k_scores
+            else ""
+        )
+    )
     for s in res.segments[:20]:
         print(f"  {s['start']:7d} - {s['end']:7d}  label {s['label']}  {s['seconds']:8.2f} s")
     if len(res.segments) > 20:
         print(f"  ... {len(res.segments) - 20} more in {out / 'segments.csv'}")
-    print(f"wrote {out}/labels.csv, segments.csv, summary.json" + (", plots" if pngs else "") + f"; model in {res.workdir}")
+    print(
+        f"wrote {out}/labels.csv, segments.csv, summary.json"
+        + (", plots" if pngs else "")
+        + f"; model in {res.workdir}"
+    )
     return 0
 
 
@@ -68,8 +96,10 @@ def _k(v: str):
         raise argparse.ArgumentTypeError(f"--k takes a whole number or 'auto', got {v!r}") from None
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="seq2seq-jax", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="seq2seq-jax", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("segment", help="segment a multichannel time series (CSV, TSV, NPY, MAT)")
     s.add_argument("file")
@@ -79,24 +109,16 @@ def main(argv=None) -> int:
     s.add_argument("--key", default=None, help="array name in a MATLAB file")
     s.add_argument("--out", default=None, help="output folder (default FILE-stem_seq2seq/)")
     s.add_argument("--restore", default=None, help="a model folder (OUT/model) to reuse instead of training")
-    s.add_argument("--hidden", type=int, default=128)
-    s.add_argument("--source", type=int, default=50, help="encoder frames")
-    s.add_argument("--target", type=int, default=25, help="decoder frames")
-    s.add_argument("--iterations", type=int, default=1000)
-    s.add_argument("--learning_rate", type=float, default=1e-3)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--segmentation", default="cpd", choices=("cpd", "kmeans", "agglomerative"))
-    s.add_argument("--within_recordings", default="cpd", choices=("cpd", "none"),
-                   help="the file joins separate recordings (found as splices, where most channels jump at once): "
-                        "'none' keeps each recording as one segment, 'cpd' (default) also cuts inside them")
-    s.add_argument("--segment_stats", default="mean", choices=("mean", "std", "mean_std"),
-                   help="segments are clustered by their mean features ('mean', default: where they sit), their "
-                        "spread ('std': how much they move along each feature; better for whole recordings of "
-                        "different people or sessions, with --within_recordings none) or both")
+    flags.add_preset_flags(s, "generic")
     s.add_argument("--no_plots", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
-    return _segment_cmd(a)
+    a.config = flags.resolve(s, a)
+    return a
+
+
+def main(argv=None) -> int:
+    return _segment_cmd(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,23 @@
-"""Configuration: one frozen dataclass per concern, the reference's defaults, a comment per field."""
+"""Configuration: one frozen dataclass per concern, validated on construction, a comment per field.
+
+The field defaults are the paper's (Su & Shlizerman 2020; reference: shlizee/interpretseq2seq). The settings each
+experiment uses are named presets in ``seq2seq_jax.presets``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
+ADVERSARIAL = ("none", "joint", "alternating")  # ModelConfig.adversarial
+DTYPES = ("float32", "bfloat16")  # ModelConfig.dtype
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """The GRU seq2seq (Su & Shlizerman 2020; reference: shlizee/interpretseq2seq ``AGED.py``)."""
 
-    dim: int = 62  # frame size after normalization (62 of 96 subject-86 channels survive std >= 1e-4)
+    dim: int = 62  # frame size after normalization (set from the data when a model is trained)
     hidden: int = 1024  # GRU hidden size (paper: 1024)
     source: int = 50  # encoder frames (50 for subject 86, 25 for case i)
     target: int = 25  # decoder frames predicted
@@ -22,10 +29,10 @@ class ModelConfig:
     # "alternating": discriminators and generator updated in turn (a real min-max game)
 
     def __post_init__(self):
-        if self.adversarial not in ("none", "joint", "alternating"):
-            raise ValueError(f"adversarial must be 'none', 'joint' or 'alternating', got {self.adversarial!r}")
-        if self.dtype not in ("float32", "bfloat16"):
-            raise ValueError(f"dtype must be 'float32' or 'bfloat16', got {self.dtype!r}")
+        if self.adversarial not in ADVERSARIAL:
+            raise ValueError(f"adversarial must be one of {ADVERSARIAL}, got {self.adversarial!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         for f in ("dim", "hidden", "source", "target"):
             if getattr(self, f) < 1:
                 raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
@@ -44,6 +51,17 @@ class TrainConfig:
     keep: int = 12  # checkpoints kept (reference 12)
     log_every: int = 100  # steps between metric pulls to the host (progress bar, metrics.jsonl)
     adv_weight: float = 0.6  # weight of (MSE + fidelity) against continuity in the joint objective (reference 0.6)
+
+    def __post_init__(self):
+        if not self.lr > 0:
+            raise ValueError(f"the learning rate must be > 0, got {self.lr}")
+        if not self.clip > 0:
+            raise ValueError(f"clip must be > 0, got {self.clip}")
+        if self.iterations < 0:
+            raise ValueError(f"iterations must be >= 0, got {self.iterations}")
+        for f in ("batch", "save_every", "keep", "log_every"):
+            if getattr(self, f) < 1:
+                raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
 
 
 def to_dict(cfg) -> dict[str, Any]:

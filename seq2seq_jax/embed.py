@@ -52,7 +52,12 @@ def _run(params, cfg: ModelConfig, win_BxWxD):
     h, _ = model.encode(params["cell"], enc, dtype=cfg.dtype)
     pred, states = model.decode(params, cfg, h, dec)
     diff = pred - tgt
-    return {"states": states, "sq_err": jnp.mean(jnp.square(diff), -1), "abs_err": jnp.mean(jnp.abs(diff), -1), "context": h}
+    return {
+        "states": states,
+        "sq_err": jnp.mean(jnp.square(diff), -1),
+        "abs_err": jnp.mean(jnp.abs(diff), -1),
+        "context": h,
+    }
 
 
 def run_windows(params, cfg: ModelConfig, win_NxWxD, chunk: int = 256) -> dict:

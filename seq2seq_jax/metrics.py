@@ -94,7 +94,12 @@ def boundary_scores(pred_boundaries, windows) -> dict:
     precision = matched / n_pred if n_pred else float(n_true == 0)
     recall = matched / n_true if n_true else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"boundary_precision": precision, "boundary_recall": recall, "boundary_f1": f1, "boundaries_matched": matched}
+    return {
+        "boundary_precision": precision,
+        "boundary_recall": recall,
+        "boundary_f1": f1,
+        "boundaries_matched": matched,
+    }
 
 
 def windows_around(cuts, tolerance: int) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ decoder state to a frame. The decoder's first input is the last encoder frame; e
 previous prediction (gradients flow through the feedback) or, with teacher forcing, the true frame.
 
 ``forward`` and its gradient (a ``jax.custom_vjp``) are written for the thin products of training at batch 16,
-where two things decide the speed on CPUs (``experiments/benchmark.py`` measures both):
+where two things decide the speed on CPUs (``benchmarks/benchmark.py`` measures both):
 
 - Column layout. Inside ``forward``'s loops a state is (H, B) and each product is kernel^T @ state (forward)
   and kernel @ cotangent (backward), with the kernel also stored transposed, so both contract the kernel's
@@ -123,7 +123,9 @@ def _gru_update(h, xp, prod_g, prod_c, axis: int = -1, probe=None):
 
 def gru_step_projected(cell: dict, h_BxH, xp_Bx3H, dtype: str = "float32"):
     """One GRU step given the input projection ``xp`` = x @ wx + b."""
-    return _gru_update(h_BxH, xp_Bx3H, lambda a: matmul(a, cell["wh"], dtype), lambda a: matmul(a, cell["whc"], dtype))[0]
+    return _gru_update(h_BxH, xp_Bx3H, lambda a: matmul(a, cell["wh"], dtype), lambda a: matmul(a, cell["whc"], dtype))[
+        0
+    ]
 
 
 def gru_step(cell: dict, h_BxH, x_BxD, dtype: str = "float32"):
@@ -217,9 +219,11 @@ def _column_cell(cell: dict, dtype: str) -> dict:
     wx, wh, whc = (jax.lax.stop_gradient(cell[k]) for k in ("wx", "wh", "whc"))
     wxT, whT, whcT = jax.lax.optimization_barrier((wx.T, wh.T, whc.T))
     b = cell["b"][:, None]
-    return {"project": lambda x_DxB: _constant_product(wxT, wx, x_DxB, dtype) + b,
-            "prod_g": lambda h_HxB: _constant_product(whT, wh, h_HxB, dtype),
-            "prod_c": lambda rh_HxB: _constant_product(whcT, whc, rh_HxB, dtype)}
+    return {
+        "project": lambda x_DxB: _constant_product(wxT, wx, x_DxB, dtype) + b,
+        "prod_g": lambda h_HxB: _constant_product(whT, wh, h_HxB, dtype),
+        "prod_c": lambda rh_HxB: _constant_product(whcT, whc, rh_HxB, dtype),
+    }
 
 
 def _zero_probes(params: dict, cfg: ModelConfig, batch: int):
@@ -228,8 +232,7 @@ def _zero_probes(params: dict, cfg: ModelConfig, batch: int):
     H, dtype = params["cell"]["wh"].shape[0], params["cell"]["wh"].dtype
     zeros = lambda n, w: jnp.zeros((n, w, batch), dtype)  # noqa: E731
     S, T = cfg.source, cfg.target
-    return ((zeros(S, 2 * H), zeros(S, H)),
-            (zeros(T, 2 * H), zeros(T, H), zeros(T, 3 * H), zeros(T, cfg.dim)))
+    return ((zeros(S, 2 * H), zeros(S, H)), (zeros(T, 2 * H), zeros(T, H), zeros(T, 3 * H), zeros(T, cfg.dim)))
 
 
 def _forward_columns(params, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD, probes=None):
@@ -286,8 +289,9 @@ def forward(params: dict, cfg: ModelConfig, enc_BxSxD, dec_in_BxTxD):
 
 def _forward_fwd(params, cfg, enc_BxSxD, dec_in_BxTxD):
     probes = _zero_probes(params, cfg, enc_BxSxD.shape[0])
-    out, vjp, ops = jax.vjp(lambda p, e, d, pr: _forward_columns(p, cfg, e, d, pr), params, enc_BxSxD,
-                            dec_in_BxTxD, probes, has_aux=True)
+    out, vjp, ops = jax.vjp(
+        lambda p, e, d, pr: _forward_columns(p, cfg, e, d, pr), params, enc_BxSxD, dec_in_BxTxD, probes, has_aux=True
+    )
     return out, (vjp, ops)
 
 

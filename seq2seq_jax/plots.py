@@ -44,7 +44,9 @@ def segmentation_bars(path, true, pred, fps: float | None = None, title: str = "
         true = np.asarray(true)
         true_rows = [true]
     ct, cp = matched_colors(true, pred)
-    fig, axes = plt.subplots(1 + len(true_rows), 1, figsize=(12, 1.4 + 1.4 * len(true_rows)), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1 + len(true_rows), 1, figsize=(12, 1.4 + 1.4 * len(true_rows)), sharex=True, squeeze=False
+    )
     axes = axes[:, 0]
     scale = 1.0 / fps if fps else 1.0
     rows = [(axes[0], pred, cp, "prediction")] + [(axes[1], t, ct, "ground truth") for t in true_rows]
@@ -55,8 +57,17 @@ def segmentation_bars(path, true, pred, fps: float | None = None, title: str = "
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
         ax.set_xlim(0, len(true) * scale)
     if class_names is not None:
-        handles = [matplotlib.patches.Patch(color=ct[c], label=class_names[c]) for c in np.unique(true) if c < len(class_names)]
-        axes[-1].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0), ncol=min(5, len(handles)), fontsize=8, frameon=False)
+        handles = [
+            matplotlib.patches.Patch(color=ct[c], label=class_names[c]) for c in np.unique(true) if c < len(class_names)
+        ]
+        axes[-1].legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -1.0),
+            ncol=min(5, len(handles)),
+            fontsize=8,
+            frameon=False,
+        )
     axes[-1].set_xlabel("seconds" if fps else "frames")
     if title:
         axes[0].set_title(title)

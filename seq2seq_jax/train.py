@@ -6,8 +6,9 @@ the state: no host transfer per step, and a resumed run draws exactly the window
 would have drawn. A non-finite loss leaves the parameters unchanged and records its step in ``bad_step``;
 the loop checks it whenever it pulls metrics and stops with ``NonFiniteLossError`` naming that step.
 
-``train`` trains one model; ``train_many`` trains several independent ones (one per trial or seed) in one
-vmapped step, each on its own data and into its own folder, split over the devices.
+``train`` trains one model: ``open_run`` prepares it (data checks, checkpoint manager, restore), ``run_loop``
+steps it with progress, metrics log, checkpoints and signal handling. ``multi.train_many`` trains several
+independent models through the same two functions; ``sharding`` holds the device meshes.
 """
 
 from __future__ import annotations
@@ -16,26 +17,23 @@ import collections
 import contextlib
 import dataclasses
 import json
-import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
+from jax.sharding import Mesh
 
-from seq2seq_jax import adversarial, checkpoint, model
+from seq2seq_jax import adversarial, checkpoint, model, sharding
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data import windows
 from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
-
 
 MAX_IN_FLIGHT = 2  # steps dispatched ahead of the computation (keeps the device busy, the loop honest)
 
@@ -63,7 +61,7 @@ class WindowSampler:
     window: int = dataclasses.field(metadata=dict(static=True))
 
     @classmethod
-    def from_sequences(cls, seqs, source: int, target: int, weighting: str = "sequence") -> "WindowSampler":
+    def from_sequences(cls, seqs, source: int, target: int, weighting: str = "sequence") -> WindowSampler:
         if isinstance(seqs, np.ndarray):
             seqs = [seqs]
         W = source + target
@@ -90,15 +88,17 @@ class WindowSampler:
         )
 
     @classmethod
-    def stack(cls, samplers: list["WindowSampler"]) -> "WindowSampler":
+    def stack(cls, samplers: list[WindowSampler]) -> WindowSampler:
         """One sampler per model on a new leading axis, for ``make_multi_train_step(per_model_data=True)``.
 
         Shorter data is padded with zero frames and shorter start lists with zero-probability starts, which
         are never drawn: with the same key, model i draws the windows ``samplers[i]`` would draw alone.
         """
         if len({(s.window, s.data_NxD.shape[1]) for s in samplers}) > 1:
-            raise ValueError("samplers of models trained together need the same window and frame size, got "
-                             f"{[(s.window, s.data_NxD.shape[1]) for s in samplers]}")
+            raise ValueError(
+                "samplers of models trained together need the same window and frame size, got "
+                f"{[(s.window, s.data_NxD.shape[1]) for s in samplers]}"
+            )
         n = max(len(s.data_NxD) for s in samplers)
         m = max(len(s.starts) for s in samplers)
         pad = lambda x, k: jnp.pad(x, [(0, k - len(x))] + [(0, 0)] * (x.ndim - 1))  # noqa: E731
@@ -142,10 +142,11 @@ def init_state(mcfg: ModelConfig, tcfg: TrainConfig) -> dict:
     }
 
 
-def loss_fn(params, mcfg: ModelConfig, tcfg: TrainConfig, win_BxWxD):
-    """(objective, metrics) of one batch of windows; the objective adds the joint adversarial terms."""
+def loss_fn(params, mcfg: ModelConfig, tcfg: TrainConfig, win_BxWxD, forward: Callable = model.forward):
+    """(objective, metrics) of one batch of windows; the objective adds the joint adversarial terms.
+    ``forward`` is ``model.forward`` or a function of the same signature (``model.forward_autodiff``)."""
     enc, dec, tgt = windows.split(win_BxWxD, mcfg.source)
-    out = model.forward(params, mcfg, enc, dec)
+    out = forward(params, mcfg, enc, dec)
     mse = model.mse(out["pred"], tgt)
     aux = {"mse": mse}
     if mcfg.adversarial == "joint":
@@ -155,11 +156,11 @@ def loss_fn(params, mcfg: ModelConfig, tcfg: TrainConfig, win_BxWxD):
     return mse, aux
 
 
-def _alternating_update(state, mcfg, tcfg, tx, win):
+def _alternating_update(state, mcfg, tcfg, tx, win, forward):
     enc, dec, tgt = windows.split(win, mcfg.source)
     params = state["params"]
     gen = _gen(params)
-    pred = jax.lax.stop_gradient(model.forward(gen, mcfg, enc, dec)["pred"])
+    pred = jax.lax.stop_gradient(forward(gen, mcfg, enc, dec)["pred"])
 
     def d_loss(disc):
         f, c = adversarial.discriminator_losses(disc, enc, tgt, pred, mcfg.dtype)
@@ -170,7 +171,7 @@ def _alternating_update(state, mcfg, tcfg, tx, win):
     disc = optax.apply_updates(params["disc"], du)
 
     def g_loss(g):
-        out = model.forward(g, mcfg, enc, dec)
+        out = forward(g, mcfg, enc, dec)
         mse = model.mse(out["pred"], tgt)
         gf, gc = adversarial.generator_losses(disc, enc, out["pred"], mcfg.dtype)
         return tcfg.adv_weight * (mse + gf) + gc, mse
@@ -178,94 +179,46 @@ def _alternating_update(state, mcfg, tcfg, tx, win):
     (gl, mse), gg = jax.value_and_grad(g_loss, has_aux=True)(gen)
     gu, g_opt = tx.update(gg, state["opt_state"]["gen"], gen)
     new_params = {**optax.apply_updates(gen, gu), "disc": disc}
-    metrics = {"loss": gl, "mse": mse, "disc_loss": dl, "fidelity": f, "continuity": c, "grad_norm": optax.tree.norm(gg)}
+    metrics = {
+        "loss": gl,
+        "mse": mse,
+        "disc_loss": dl,
+        "fidelity": f,
+        "continuity": c,
+        "grad_norm": optax.tree.norm(gg),
+    }
     return new_params, {"gen": g_opt, "disc": d_opt}, metrics
 
 
-def _mesh(devices, axis: str) -> Mesh:
-    return Mesh(np.asarray(devices if devices is not None else jax.devices()), (axis,))
-
-
-def data_mesh(devices=None) -> Mesh:
-    """A 1-D mesh over all (or the given) devices, axis ``"data"``: the batch is split over it."""
-    return _mesh(devices, "data")
-
-
-def replicate(tree, mesh: Mesh):
-    """Places every leaf of ``tree`` on all devices of ``mesh`` (parameters, optimiser state, sampler)."""
-    return jax.device_put(tree, NamedSharding(mesh, P()))
-
-
-def make_train_step(mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = None) -> Callable:
+def make_train_step(
+    mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = None, forward: Callable = model.forward
+) -> Callable:
     """``step(state, sampler) -> (state, metrics)``, jitted, the state donated.
 
-    With a ``mesh`` (``data_mesh()``), data-parallel: each step's windows are split over the mesh's
-    ``"data"`` axis while the state stays replicated (place it with ``replicate``); XLA inserts the
+    With a ``mesh`` (``sharding.data_mesh()``), data-parallel: each step's windows are split over the mesh's
+    ``"data"`` axis while the state stays replicated (place it with ``sharding.replicate``); XLA inserts the
     gradient all-reduce. The batch must be divisible by the number of devices. Multi-host: call
     ``jax.distributed.initialize()`` on every host first; ``jax.devices()`` then spans all hosts.
     """
     if mesh is not None and tcfg.batch % mesh.size:
         raise ValueError(f"batch {tcfg.batch} is not divisible by the {mesh.size} devices of the mesh")
-    return jax.jit(step_fn(mcfg, tcfg, mesh), donate_argnums=0)
+    return jax.jit(step_fn(mcfg, tcfg, mesh, forward), donate_argnums=0)
 
 
-def make_multi_train_step(mcfg: ModelConfig, tcfg: TrainConfig, per_model_data: bool = False) -> Callable:
-    """The step of N independent models at once: states stacked on a leading axis (``stack_states``), one
-    vmapped, jitted, donated call. Each model draws its own windows from one shared sampler, or, with
-    ``per_model_data``, from its own (``WindowSampler.stack``: e.g. one subject-86 trial per model). To spread
-    the models over devices, place state and sampler with ``shard_models`` (the step follows the placement)."""
-    return jax.jit(jax.vmap(step_fn(mcfg, tcfg), in_axes=(0, 0 if per_model_data else None)), donate_argnums=0)
-
-
-def model_mesh(devices=None) -> Mesh:
-    """A 1-D mesh over all (or the given) devices, axis ``"models"``: stacked models are split over it."""
-    return _mesh(devices, "models")
-
-
-def shard_models(stacked_state, sampler: WindowSampler, mesh: Mesh):
-    """(state, sampler) placed for ``make_multi_train_step`` over ``mesh`` (``model_mesh()``): the stacked
-    models split along their leading axis; a shared sampler on every device, a stacked one
-    (``WindowSampler.stack``) split like the models. The number of models must be divisible by the number
-    of devices."""
-    n = jax.tree.leaves(stacked_state)[0].shape[0]
-    if n % mesh.size:
-        raise ValueError(f"{n} models cannot be split evenly over the {mesh.size} devices of the mesh; "
-                         f"use a multiple of {mesh.size} models or fewer devices")
-    split = NamedSharding(mesh, P("models"))
-    sampler = jax.device_put(sampler, split) if sampler.data_NxD.ndim == 3 else replicate(sampler, mesh)
-    return jax.device_put(stacked_state, split), sampler
-
-
-def use_cpu_devices(k: int) -> None:
-    """Makes JAX see ``k`` CPU devices with XLA's multi-threaded Eigen off, so that models split over them
-    (``shard_models``) run side by side instead of sharing the cores op by op. Must run before JAX's first
-    use (before any array is created)."""
-    from jax._src import xla_bridge
-
-    if xla_bridge.backends_are_initialized():
-        raise RuntimeError("the number of CPU devices must be set before JAX starts; set it first thing in the script")
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    jax.config.update("jax_num_cpu_devices", k)
-
-
-def stack_states(states: list[dict]) -> dict:
-    """N train states stacked leaf by leaf on a new leading axis."""
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
-
-
-def step_fn(mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = None) -> Callable:
+def step_fn(
+    mcfg: ModelConfig, tcfg: TrainConfig, mesh: Mesh | None = None, forward: Callable = model.forward
+) -> Callable:
     """The un-jitted train step ``(state, sampler) -> (state, metrics)``."""
     tx = make_optimizer(tcfg)
 
     def step(state, sampler: WindowSampler):
         rng, k = jax.random.split(state["rng"])
         win = sampler.sample(k, tcfg.batch)
-        if mesh is not None:
-            win = jax.lax.with_sharding_constraint(win, NamedSharding(mesh, P("data")))
+        win = sharding.batch_constraint(win, mesh)
         if mcfg.adversarial == "alternating":
-            new_params, new_opt, metrics = _alternating_update(state, mcfg, tcfg, tx, win)
+            new_params, new_opt, metrics = _alternating_update(state, mcfg, tcfg, tx, win, forward)
         else:
-            (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"], mcfg, tcfg, win)
+            (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"], mcfg, tcfg, win, forward)
             updates, new_opt = tx.update(grads, state["opt_state"], state["params"])
             new_params = optax.apply_updates(state["params"], updates)
             metrics = {"loss": loss, **aux, "grad_norm": optax.tree.norm(grads)}
@@ -341,13 +294,22 @@ def train(
     Returns:
       TrainResult. Training to ``tcfg.iterations`` again after it finished only restores.
     """
-    return train_many(mcfg, tcfg, [seqs], [norm], [workdir], [data_info], load_step, progress, on_log, weighting,
-                      data_parallel=data_parallel)[0]
+    with contextlib.ExitStack() as stack:
+        run = open_run(mcfg, tcfg, seqs, norm, workdir, data_info, load_step, weighting, stack)
+        if run.step < tcfg.iterations:
+            mesh = sharding.data_mesh() if data_parallel else None
+            state, sampler = run.state, run.sampler
+            if mesh is not None:
+                state, sampler = sharding.replicate(state, mesh), sharding.replicate(sampler, mesh)
+            run_loop(
+                [run], make_train_step(mcfg, tcfg, mesh), state, sampler, lambda tree: [tree], tcfg, progress, on_log
+            )
+    return run.result()
 
 
 @dataclasses.dataclass
 class _Run:
-    """One model of ``train_many``: its data, folder, checkpoint manager, state and progress."""
+    """One model being trained: its data, folder, checkpoint manager, state and progress."""
 
     sampler: WindowSampler
     workdir: Path
@@ -358,101 +320,67 @@ class _Run:
     interrupted: bool = False
     history: list = dataclasses.field(default_factory=list)
 
+    def result(self) -> TrainResult:
+        return TrainResult(self.state, self.meta, self.step, self.interrupted, self.history)
 
-def train_many(
+
+def open_run(
     mcfg: ModelConfig,
     tcfg: TrainConfig,
-    seqs_per_model: list,
-    norms: list[NormStats],
-    workdirs: list,
-    data_infos: list[dict],
-    load_step: int | None = None,
-    progress: bool = True,
-    on_log: Callable[[int, dict], dict] | None = None,
-    weighting: str = "sequence",
-    data_parallel: bool = False,
-    devices=None,
-    seeds: list[int] | None = None,
-) -> list[TrainResult]:
-    """Trains (or resumes) several independent models at once, model i on ``seqs_per_model[i]`` into
-    ``workdirs[i]``; each folder ends up exactly as ``train`` would leave it (checkpoints, metrics.jsonl).
-
-    Models at the same step train together in one vmapped step (``make_multi_train_step`` with one sampler
-    per model), split over ``devices`` (default ``jax.devices()``; the largest number of them that divides
-    the models); every model draws the windows it would draw alone, so the result equals training them
-    one by one up to float rounding. Finished models are only restored. All models share ``mcfg`` (the
-    sequences must have ``mcfg.dim`` values per frame) and ``tcfg``, except the seed when ``seeds`` gives one
-    per model (initialisation and windows). The other arguments are ``train``'s; ``on_log`` gets each model's
-    own state. A non-finite loss in any model stops all of them without saving (the checkpoints are kept); a
-    SIGINT/SIGTERM saves all of them, then stops.
-    """
-    seeds = [tcfg.seed] * len(workdirs) if seeds is None else list(seeds)
-    if not (len(seqs_per_model) == len(norms) == len(workdirs) == len(data_infos) == len(seeds)):
-        raise ValueError(f"train_many: {len(seqs_per_model)} sequences, {len(norms)} normalizations, "
-                         f"{len(workdirs)} folders, {len(data_infos)} data descriptions and {len(seeds)} seeds; "
-                         "one each per model")
-    if data_parallel and len(workdirs) > 1:
-        raise ValueError("data-parallel training and several models at once cannot be combined; train the models "
-                         "one at a time with data_parallel, or together without it")
-    with contextlib.ExitStack() as stack:
-        runs = []
-        for seqs, norm, workdir, info, seed in zip(seqs_per_model, norms, workdirs, data_infos, seeds):
-            tcfg_i = dataclasses.replace(tcfg, seed=seed)
-            workdir = Path(workdir).expanduser().resolve()
-            workdir.mkdir(parents=True, exist_ok=True)
-            seq_list = [seqs] if isinstance(seqs, np.ndarray) else list(seqs)
-            for j, s in enumerate(seq_list):
-                what = f"training sequence {j}" + (f" of {workdir.name}" if len(workdirs) > 1 else "")
-                if s.ndim != 2 or s.shape[1] != mcfg.dim:
-                    raise DataError(f"{what} has shape {s.shape}, the model expects (frames, {mcfg.dim})")
-                if not np.isfinite(s).all():
-                    raise DataError(f"{what} contains NaN or inf at frame {int(np.argwhere(~np.isfinite(s))[0, 0])}")
-            sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
-            mngr = stack.enter_context(checkpoint.manager(workdir, tcfg))
-            state = init_state(mcfg, tcfg_i)
-            if mngr.all_steps():
-                _, saved = checkpoint.read_meta(mngr, load_step)
-                checkpoint.check_compatible(saved, mcfg, info, mngr.directory)
-                _, state, _ = checkpoint.restore(mngr, state, load_step)
-            elif load_step is not None:
-                raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
-            runs.append(_Run(sampler, workdir, mngr, checkpoint.Meta(mcfg, tcfg_i, norm, info), state, int(state["step"])))
-        groups: dict[int, list[int]] = {}
-        for i, r in enumerate(runs):
-            if r.step < tcfg.iterations:
-                groups.setdefault(r.step, []).append(i)
-        stopped = False
-        for idx in groups.values():
-            if stopped:
-                break
-            stopped = _train_group([runs[i] for i in idx], mcfg, tcfg, progress, on_log, data_parallel, devices)
-    return [TrainResult(r.state, r.meta, r.step, r.interrupted, r.history) for r in runs]
+    seqs,
+    norm: NormStats,
+    workdir,
+    data_info: dict,
+    load_step: int | None,
+    weighting: str,
+    stack: contextlib.ExitStack,
+    label: str = "",
+) -> _Run:
+    """Checks one model's data, opens its checkpoint manager (closed with ``stack``) and restores its latest
+    step (or ``load_step``) when the folder has one trained on the same data; ``label`` names it in errors."""
+    workdir = Path(workdir).expanduser().resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    seq_list = [seqs] if isinstance(seqs, np.ndarray) else list(seqs)
+    for j, s in enumerate(seq_list):
+        what = f"training sequence {j}" + (f" of {label}" if label else "")
+        if s.ndim != 2 or s.shape[1] != mcfg.dim:
+            raise DataError(f"{what} has shape {s.shape}, the model expects (frames, {mcfg.dim})")
+        if not np.isfinite(s).all():
+            raise DataError(f"{what} contains NaN or inf at frame {int(np.argwhere(~np.isfinite(s))[0, 0])}")
+    sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
+    mngr = stack.enter_context(checkpoint.manager(workdir, tcfg))
+    state = init_state(mcfg, tcfg)
+    if mngr.all_steps():
+        _, saved = checkpoint.read_meta(mngr, load_step)
+        checkpoint.check_compatible(saved, mcfg, data_info, mngr.directory)
+        _, state, _ = checkpoint.restore(mngr, state, load_step)
+    elif load_step is not None:
+        raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
+    return _Run(sampler, workdir, mngr, checkpoint.Meta(mcfg, tcfg, norm, data_info), state, int(state["step"]))
 
 
-def _train_group(runs: list[_Run], mcfg, tcfg, progress, on_log, data_parallel, devices) -> bool:
-    """Trains models that stand at the same step, together; True when stopped by a signal."""
+def run_loop(
+    runs: list[_Run],
+    train_step: Callable,
+    state,
+    sampler,
+    views: Callable,
+    tcfg: TrainConfig,
+    progress: bool,
+    on_log: Callable | None,
+) -> bool:
+    """Steps ``state`` (one model's, or several stacked) from the runs' common step to ``tcfg.iterations``:
+    progress bar, ``metrics.jsonl`` rows at logging steps, checkpoints every ``save_every`` steps and at the end,
+    a stop on a non-finite loss, and on SIGINT/SIGTERM a save, then a stop. ``views(tree)`` gives each run's
+    part of a state or metrics tree. Leaves each run's final state in it; True when stopped by a signal."""
     n, step0 = len(runs), runs[0].step
-    if n == 1:
-        mesh = data_mesh() if data_parallel else None
-        train_step = make_train_step(mcfg, tcfg, mesh)
-        state, sampler = runs[0].state, runs[0].sampler
-        if mesh is not None:
-            state, sampler = replicate(state, mesh), replicate(sampler, mesh)
-        views = lambda tree: [tree]  # noqa: E731
-    else:
-        train_step = make_multi_train_step(mcfg, tcfg, per_model_data=True)
-        state, sampler = stack_states([r.state for r in runs]), WindowSampler.stack([r.sampler for r in runs])
-        devices = list(jax.devices() if devices is None else devices)
-        k = max(d for d in range(1, len(devices) + 1) if n % d == 0)
-        if k > 1:
-            state, sampler = shard_models(state, sampler, model_mesh(devices[:k]))
-        views = lambda tree: [jax.tree.map(lambda x: x[i], tree) for i in range(n)]  # noqa: E731
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=tcfg.iterations, initial=step0, unit="step", dynamic_ncols=True,
-                   desc=f"{n} models" if n > 1 else None)
+        bar = tqdm(
+            total=tcfg.iterations, initial=step0, unit="step", dynamic_ncols=True, desc=f"{n} models" if n > 1 else None
+        )
     t_last, s_last = time.perf_counter(), step0
     with _StopFlag() as stop, contextlib.ExitStack() as files:
         logs = [files.enter_context(open(r.workdir / "metrics.jsonl", "a")) for r in runs]
@@ -488,7 +416,12 @@ def _train_group(runs: list[_Run], mcfg, tcfg, progress, on_log, data_parallel, 
                 # each model's state is sliced out of the stack only for on_log (at hidden 1024, 16 models: 1 GB)
                 states = views(state) if on_log is not None else [None] * n
                 for r, log, m, st in zip(runs, logs, views(metrics), states):
-                    row = {"step": step, **{k: float(v) for k, v in m.items()}, "steps_per_s": rate, "time": time.time()}
+                    row = {
+                        "step": step,
+                        **{k: float(v) for k, v in m.items()},
+                        "steps_per_s": rate,
+                        "time": time.time(),
+                    }
                     if on_log is not None:
                         row.update(on_log(step, st))
                     r.history.append(row)
@@ -508,8 +441,11 @@ def _train_group(runs: list[_Run], mcfg, tcfg, progress, on_log, data_parallel, 
     if bar is not None:
         bar.close()
     if stop.signum is not None:
-        print(f"\nstopped by signal {stop.signum}: saved step {step} in "
-              + ", ".join(str(r.mngr.directory) for r in runs) + "; run the same command to resume")
+        print(
+            f"\nstopped by signal {stop.signum}: saved step {step} in "
+            + ", ".join(str(r.mngr.directory) for r in runs)
+            + "; run the same command to resume"
+        )
     return stop.signum is not None
 
 

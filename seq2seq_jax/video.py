@@ -83,7 +83,23 @@ def write_video(out_dir, name: str, frames_TxV, pca_Tx3, true, pred, fps: float,
             for i, im in enumerate(images):
                 im.save(Path(tmp) / f"{i:05d}.png")
             mp4 = out_dir / f"{name}.mp4"
-            subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-framerate", f"{rate:g}", "-i", str(Path(tmp) / "%05d.png"),
-                            "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", str(mp4)], check=True)
+            subprocess.run(
+                [
+                    ffmpeg,
+                    "-y",
+                    "-loglevel",
+                    "error",
+                    "-framerate",
+                    f"{rate:g}",
+                    "-i",
+                    str(Path(tmp) / "%05d.png"),
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-vf",
+                    "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+                    str(mp4),
+                ],
+                check=True,
+            )
             paths.append(mp4)
     return paths

@@ -107,8 +107,13 @@ def test_table_reader(tmp_path):
     assert read_table(tmp_path / "c.npy")[0].shape == (5, 1)
     scipy.io.savemat(tmp_path / "d.mat", {"sig": np.ones((4, 3))})
     assert read_table(tmp_path / "d.mat", key="sig")[0].shape == (4, 3)
-    for text, match in [("", "empty"), ("a,b\n", "only a header"), ("1,2\n3,x\n", r"line 2, column 2: 'x' is not a number"),
-                        ("1,2\n3\n", "line 2 has 1 values, expected 2"), ("1,2\n,4\n5,nan\n", r"2 frames have missing values.*frames 2, 3")]:
+    for text, match in [
+        ("", "empty"),
+        ("a,b\n", "only a header"),
+        ("1,2\n3,x\n", r"line 2, column 2: 'x' is not a number"),
+        ("1,2\n3\n", "line 2 has 1 values, expected 2"),
+        ("1,2\n,4\n5,nan\n", r"2 frames have missing values.*frames 2, 3"),
+    ]:
         (tmp_path / "bad.csv").write_text(text)
         with pytest.raises(DataError, match=match):
             read_table(tmp_path / "bad.csv")
@@ -126,8 +131,24 @@ def test_command_on_a_hand_written_csv(tmp_path, capsys):
         w.writerow(["a", "b", "c", "d"])
         w.writerows(np.round(x, 4).tolist())
     out = tmp_path / "out"
-    args = [str(f), "--k", "3", "--fps", "30", "--hidden", "32", "--iterations", "400", "--source", "20", "--target", "10",
-            "--out", str(out), "--quiet"]
+    args = [
+        str(f),
+        "--k",
+        "3",
+        "--fps",
+        "30",
+        "--hidden",
+        "32",
+        "--iterations",
+        "400",
+        "--source",
+        "20",
+        "--target",
+        "10",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert cli.main(["segment"] + args) == 0
     labels = np.loadtxt(out / "labels.csv", delimiter=",", skiprows=1, dtype=int)
     assert labels.shape == (len(x), 2) and metrics.accuracy_hungarian(y, labels[:, 1]) >= 0.95
@@ -137,8 +158,25 @@ def test_command_on_a_hand_written_csv(tmp_path, capsys):
     assert summary["k"] == 3 and summary["channels"] == ["a", "b", "c", "d"] and len(summary["plots"]) == 2
     assert "segments in k = 3 classes" in capsys.readouterr().out
     # reuse the model on the same file: no training, same labels
-    assert cli.main(["segment", str(f), "--k", "3", "--fps", "30", "--restore", str(out / "model"),
-                     "--out", str(tmp_path / "again"), "--quiet", "--no_plots"]) == 0
+    assert (
+        cli.main(
+            [
+                "segment",
+                str(f),
+                "--k",
+                "3",
+                "--fps",
+                "30",
+                "--restore",
+                str(out / "model"),
+                "--out",
+                str(tmp_path / "again"),
+                "--quiet",
+                "--no_plots",
+            ]
+        )
+        == 0
+    )
     again = np.loadtxt(tmp_path / "again" / "labels.csv", delimiter=",", skiprows=1, dtype=int)
     np.testing.assert_array_equal(again, labels)
     (tmp_path / "empty.csv").write_text("")
@@ -160,12 +198,23 @@ def test_docstring_example_runs():
     assert tried >= 4 and failures == 0
 
 
-def test_cli_choices_match_the_library(capsys):
-    from seq2seq_jax import segmentation
+def test_cli_and_api_take_their_settings_from_a_named_preset(capsys):
+    from seq2seq_jax import presets
 
-    with pytest.raises(SystemExit):
-        cli.main(["segment", "--help"])
-    text = " ".join(capsys.readouterr().out.split())
-    for flag, values in (("--within_recordings", segmentation.RECORDING_MODES), ("--segment_stats", segmentation.SEGMENT_STATS),
-                         ("--segmentation", segmentation.METHODS)):
-        assert f"{flag} {{{','.join(values)}}}" in text, flag
+    assert cli.parse_args(["segment", "f.csv", "--k", "2"]).config == presets.GENERIC
+    mocap = cli.parse_args(["segment", "f.csv", "--k", "2", "--preset", "mocap", "--iterations", "7"]).config
+    assert mocap.segment == presets.MOCAP.segment and mocap.model == presets.MOCAP.model and mocap.train.iterations == 7
+    for bad, msg in (
+        (["--preset", "nope"], "invalid choice"),
+        (["--segment_stats", "median"], "invalid choice"),
+        (["--cpd_smooth_s", "-0.5"], "cpd_smooth_s must be >= 0"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.parse_args(["segment", "f.csv", "--k", "2", *bad])
+        assert msg in capsys.readouterr().err
+    x = np.sin(np.arange(400) / 5.0)[:, None] * [1.0, 0.5]
+    res = seq2seq_jax.segment(x, 2, preset="mocap", hidden=8, iterations=3)
+    assert res.config.segment == presets.MOCAP.segment and res.model.meta.model.hidden == 8
+    assert res.model.meta.train.lr == presets.MOCAP.train.lr
+    with pytest.raises(ValueError, match="unknown preset"):
+        seq2seq_jax.segment(x, 2, preset="nope")

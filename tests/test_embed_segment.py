@@ -64,7 +64,7 @@ def test_frame_methods_and_majority_filter():
         lab = segmentation.segment_embedding(x, 3, 30.0, segmentation.SegmentConfig(method=method))
         assert metrics.accuracy_hungarian(true, lab) > 0.95
     np.testing.assert_array_equal(segmentation.majority_filter([0, 0, 1, 0, 0, 2, 2, 2], 3), [0, 0, 0, 0, 0, 2, 2, 2])
-    with pytest.raises(ValueError, match="unknown segmentation method"):
+    with pytest.raises(ValueError, match="unknown method"):
         segmentation.segment_embedding(x, 3, 30.0, segmentation.SegmentConfig(method="hmm"))
 
 
@@ -175,8 +175,10 @@ def test_change_points_see_features_smoothed_in_time_and_clustering_the_raw_ones
         seen["cluster"] = np.array(f)
         return real_cluster(f, *a, **k)
 
-    monkeypatch.setattr(segmentation, "change_points", spy_cp)
-    monkeypatch.setattr(segmentation, "cluster_segments", spy_cluster)
+    from seq2seq_jax.segmentation import segment as segment_module
+
+    monkeypatch.setattr(segment_module, "change_points", spy_cp)
+    monkeypatch.setattr(segment_module, "cluster_segments", spy_cluster)
     rough = lambda f: np.mean(np.square(np.diff(f, axis=0)))  # noqa: E731
     lab0 = segmentation.segment_embedding(x, 3, fps, segmentation.SegmentConfig(cpd_smooth_s=0.0))
     raw = seen["cpd"]
@@ -189,9 +191,9 @@ def test_change_points_see_features_smoothed_in_time_and_clustering_the_raw_ones
         assert metrics.boundary_scores(metrics.boundaries(lb), metrics.windows_around(cuts, 15))["boundary_f1"] == 1.0
     with pytest.raises(ValueError, match="cpd_smooth_s"):
         segmentation.segment_embedding(x, 3, fps, segmentation.SegmentConfig(cpd_smooth_s=-1.0))
-    from seq2seq_jax import pipeline
+    from seq2seq_jax import protocols
 
-    assert pipeline.BASELINE.cpd_smooth_s == 0.0  # the off-the-shelf baseline of BENCHMARKS: no smoothing of ours
+    assert protocols.BASELINE.cpd_smooth_s == 0.0  # the off-the-shelf baseline of BENCHMARKS: no smoothing of ours
 
 
 def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
@@ -215,6 +217,6 @@ def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
     assert len(segmentation.change_points(noise, 25, 10, min_bkps=50)) <= 11
     with pytest.raises(ValueError, match="min_segments_over_k"):
         segmentation.segment_embedding(x, 4, 30.0, segmentation.SegmentConfig(min_segments_over_k=-1))
-    from seq2seq_jax import pipeline
+    from seq2seq_jax import protocols
 
-    assert pipeline.BASELINE.min_segments_over_k == 0  # the off-the-shelf baseline: the elbow alone
+    assert protocols.BASELINE.min_segments_over_k == 0  # the off-the-shelf baseline: the elbow alone

@@ -21,7 +21,9 @@ def test_rotations_keep_bone_lengths_and_move_joints():
     f = np.concatenate([np.zeros((2, 3)), rng.normal(scale=0.5, size=(2, 114))], 1)
     xyz = kinematics.forward_kinematics(f)
     for j in range(1, len(parent)):
-        np.testing.assert_allclose(np.linalg.norm(xyz[:, j] - xyz[:, parent[j]], axis=1), np.linalg.norm(offset[j]), rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(
+            np.linalg.norm(xyz[:, j] - xyz[:, parent[j]], axis=1), np.linalg.norm(offset[j]), rtol=1e-4, atol=1e-3
+        )
     assert not np.allclose(xyz[0], xyz[1])
     R = kinematics.expmap_to_rotmat(rng.normal(size=(5, 3)))
     np.testing.assert_allclose(R @ np.swapaxes(R, 1, 2), np.broadcast_to(np.eye(3), R.shape), atol=1e-6)
@@ -33,6 +35,8 @@ def test_gif_is_written(tmp_path):
     rng = np.random.default_rng(1)
     frames = np.concatenate([np.zeros((60, 3)), rng.normal(scale=0.1, size=(60, 114))], 1)
     lab = np.repeat([0, 1], 30)
-    paths = video.write_video(tmp_path, "clip", frames, rng.normal(size=(60, 3)), lab, lab[::-1], fps=30.0, video_fps=10)
+    paths = video.write_video(
+        tmp_path, "clip", frames, rng.normal(size=(60, 3)), lab, lab[::-1], fps=30.0, video_fps=10
+    )
     gif = Image.open(paths[0])
     assert paths[0].suffix == ".gif" and gif.n_frames == 20 and gif.size[0] > 300

@@ -50,7 +50,9 @@ def test_decoder_feeds_back_its_own_predictions():
     p = model.init_params(jax.random.PRNGKey(2), cfg)
     enc, dec, _ = _batch()
     out = model.forward(p, cfg, enc, dec)
-    assert out["pred"].shape == (2, 3, D) and out["dec_states"].shape == (2, 3, H) and out["enc_states"].shape == (2, 4, H)
+    assert (
+        out["pred"].shape == (2, 3, D) and out["dec_states"].shape == (2, 3, H) and out["enc_states"].shape == (2, 4, H)
+    )
     dec2 = dec.copy()
     dec2[:, 1:] += 1.0  # later decoder inputs are not read without teacher forcing
     np.testing.assert_array_equal(model.forward(p, cfg, enc, dec2)["pred"], out["pred"])
@@ -88,11 +90,14 @@ def test_gradient_matches_finite_differences(tied):
     with jax.enable_x64(True):
         p64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), p)
         enc, dec, tgt = (jnp.asarray(a, jnp.float64) for a in (enc, dec, tgt))
-        check_grads(lambda q: loss(q).astype(jnp.float64), (p64,), order=1, modes=["rev"], eps=1e-3, atol=2e-3, rtol=2e-2)
+        check_grads(
+            lambda q: loss(q).astype(jnp.float64), (p64,), order=1, modes=["rev"], eps=1e-3, atol=2e-3, rtol=2e-2
+        )
 
 
-@pytest.mark.parametrize("variant", [{}, {"tied": False}, {"teacher_forcing": True}, {"residual": True},
-                                     {"dtype": "bfloat16"}])
+@pytest.mark.parametrize(
+    "variant", [{}, {"tied": False}, {"teacher_forcing": True}, {"residual": True}, {"dtype": "bfloat16"}]
+)
 def test_forward_gradient_equals_plain_autodiff(variant):
     """``forward`` (custom VJP: column layout, kernels' gradients after the loops): same values and
     gradients as autodiff through the scans, for every output, every parameter and the inputs, also vmapped."""
@@ -105,12 +110,15 @@ def test_forward_gradient_equals_plain_autodiff(variant):
         def fn(params, enc, dec):
             out = f(params, cfg, enc, dec)
             return model.mse(out["pred"], tgt) + jnp.mean(out["dec_states"] @ w) + jnp.mean(out["enc_states"] ** 3)
+
         return fn
 
     fast = jax.jit(jax.value_and_grad(loss(model.forward), argnums=(0, 1, 2)))(p, enc, dec)
     plain = jax.value_and_grad(loss(model.forward_autodiff), argnums=(0, 1, 2))(p, enc, dec)
     assert set(fast[1][0]) == set(p)
-    bf16 = cfg.dtype == "bfloat16"  # autodiff sums the kernels' gradients of bf16 products, forward takes one fp32 product
+    bf16 = (
+        cfg.dtype == "bfloat16"
+    )  # autodiff sums the kernels' gradients of bf16 products, forward takes one fp32 product
 
     def close(a, b):
         a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)

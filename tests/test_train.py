@@ -7,9 +7,9 @@ import jax
 import numpy as np
 import pytest
 
-from seq2seq_jax import checkpoint, train
+from seq2seq_jax import checkpoint, multi, sharding, train
 from seq2seq_jax.config import ModelConfig, TrainConfig
-from seq2seq_jax.data import subject86
+from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
 
@@ -124,8 +124,15 @@ def test_loss_drops_on_real_data(tmp_path, data):
     t = subject86.load_trial("09", **data)
     norm = NormStats.fit(t.frames)
     mc = ModelConfig(dim=norm.dim, hidden=32, source=25, target=10)
-    r = train.train(mc, _tc(lr=3e-3, batch=16, iterations=150, log_every=10, save_every=150), norm.apply(t.frames), norm,
-                    tmp_path, {"trial": "09"}, progress=False)
+    r = train.train(
+        mc,
+        _tc(lr=3e-3, batch=16, iterations=150, log_every=10, save_every=150),
+        norm.apply(t.frames),
+        norm,
+        tmp_path,
+        {"trial": "09"},
+        progress=False,
+    )
     first, last = r.history[0]["mse"], np.mean([h["mse"] for h in r.history[-3:]])
     assert last < 0.7 * first, (first, last)
 
@@ -142,13 +149,13 @@ def test_vmapped_models_match_individual_training():
         for _ in range(3):
             st, _ = single(st, sampler)
         solo.append(st)
-    multi = train.make_multi_train_step(MC, tc)
-    stacked = train.stack_states([train.init_state(MC, dataclasses.replace(tc, seed=s)) for s in (0, 1)])
+    multi_step = multi.make_multi_train_step(MC, tc)
+    stacked = multi.stack_states([train.init_state(MC, dataclasses.replace(tc, seed=s)) for s in (0, 1)])
     for _ in range(3):
-        stacked, m = multi(stacked, sampler)
+        stacked, m = multi_step(stacked, sampler)
     assert m["loss"].shape == (2,)
     for i in range(2):
-        got = jax.tree.map(lambda x: x[i], stacked["params"])
+        got = jax.tree.map(lambda x, i=i: x[i], stacked["params"])
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(solo[i]["params"])):
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
 
@@ -165,29 +172,29 @@ def test_data_parallel_matches_one_device(tmp_path):
     leaf = jax.tree.leaves(par.state["params"])[0]
     assert len(leaf.sharding.device_set) == 8
     with pytest.raises(ValueError, match="batch 6 is not divisible by the 8 devices"):
-        train.make_train_step(MC, _tc(batch=6), train.data_mesh())
+        train.make_train_step(MC, _tc(batch=6), sharding.data_mesh())
 
 
 def test_models_split_over_devices_match_one_device():
     z, _ = _seq()
     tc = _tc()
     sampler = train.WindowSampler.from_sequences(z, MC.source, MC.target)
-    init = lambda: train.stack_states([train.init_state(MC, dataclasses.replace(tc, seed=s)) for s in range(4)])  # noqa: E731
-    multi = train.make_multi_train_step(MC, tc)
+    init = lambda: multi.stack_states([train.init_state(MC, dataclasses.replace(tc, seed=s)) for s in range(4)])  # noqa: E731
+    multi_step = multi.make_multi_train_step(MC, tc)
     one = init()
     for _ in range(3):
-        one, m1 = multi(one, sampler)
-    mesh = train.model_mesh(jax.devices()[:4])
-    split, sp = train.shard_models(init(), sampler, mesh)
+        one, m1 = multi_step(one, sampler)
+    mesh = sharding.model_mesh(jax.devices()[:4])
+    split, sp = sharding.shard_models(init(), sampler, mesh)
     for _ in range(3):
-        split, m4 = multi(split, sp)
+        split, m4 = multi_step(split, sp)
     leaf = split["params"]["cell"]["wh"]
     assert len(leaf.sharding.device_set) == 4 and leaf.addressable_shards[0].data.shape[0] == 1  # one model per device
     np.testing.assert_allclose(m4["loss"], m1["loss"], rtol=1e-5)
     for a, b in zip(jax.tree.leaves(split["params"]), jax.tree.leaves(one["params"])):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="4 models cannot be split evenly over the 8 devices"):
-        train.shard_models(init(), sampler, train.model_mesh())
+        sharding.shard_models(init(), sampler, sharding.model_mesh())
 
 
 def test_train_step_compiles_once():
@@ -221,13 +228,26 @@ def test_train_many_equals_training_one_by_one(tmp_path):
     seqs = [_seq(200, seed=1)[0], _seq(260, seed=2)[0]]
     norm = _seq()[1]
     tc = _tc(iterations=10, log_every=5, save_every=5)
-    together = train.train_many(MC, tc, seqs, [norm, norm], [tmp_path / "t0", tmp_path / "t1"],
-                                [{"name": "a"}, {"name": "b"}], progress=False, devices=jax.devices()[:1], seeds=[0, 3])
+    together = multi.train_many(
+        MC,
+        tc,
+        seqs,
+        [norm, norm],
+        [tmp_path / "t0", tmp_path / "t1"],
+        [{"name": "a"}, {"name": "b"}],
+        progress=False,
+        devices=jax.devices()[:1],
+        seeds=[0, 3],
+    )
     for i, (s, name, seed) in enumerate(zip(seqs, "ab", (0, 3))):
-        alone = train.train(MC, dataclasses.replace(tc, seed=seed), s, norm, tmp_path / f"a{i}", {"name": name}, progress=False)
+        alone = train.train(
+            MC, dataclasses.replace(tc, seed=seed), s, norm, tmp_path / f"a{i}", {"name": name}, progress=False
+        )
         assert train.load(tmp_path / f"t{i}")[1].train.seed == seed
         assert together[i].step == 10 and not together[i].interrupted
-        np.testing.assert_allclose([h["loss"] for h in together[i].history], [h["loss"] for h in alone.history], rtol=1e-5)
+        np.testing.assert_allclose(
+            [h["loss"] for h in together[i].history], [h["loss"] for h in alone.history], rtol=1e-5
+        )
         for a, b in zip(jax.tree.leaves(together[i].state["params"]), jax.tree.leaves(alone.state["params"])):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
         # each folder is what train() leaves: checkpoints with this model's data, its own metrics log
@@ -249,21 +269,19 @@ def test_train_many_resumes_models_at_different_steps_and_splits_over_devices(tm
     train.train(MC, tc, seqs[0], norm, dirs[0], infos[0], progress=False)  # finished: only restored
     train.train(MC, _tc(iterations=5), seqs[1], norm, dirs[1], infos[1], progress=False)  # resumed at step 5
     # 8 fake devices: the 3 new models are split over 3 of them, the resumed one trains alone
-    rs = train.train_many(MC, tc, seqs, [norm] * 5, dirs, infos, progress=False)
+    rs = multi.train_many(MC, tc, seqs, [norm] * 5, dirs, infos, progress=False)
     assert [r.step for r in rs] == [10] * 5 and rs[0].history == [] and [h["step"] for h in rs[1].history] == [10]
     for i in (1, 3):
         straight = train.train(MC, tc, seqs[i], norm, tmp_path / f"s{i}", infos[i], progress=False)
         np.testing.assert_allclose(rs[i].history[-1]["loss"], straight.history[-1]["loss"], rtol=1e-5)
         for a, b in zip(jax.tree.leaves(rs[i].state["params"]), jax.tree.leaves(straight.state["params"])):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-    with pytest.raises(ValueError, match="cannot be combined"):
-        train.train_many(MC, tc, seqs[:2], [norm] * 2, dirs[:2], infos[:2], progress=False, data_parallel=True)
     with pytest.raises(ValueError, match="one each per model"):
-        train.train_many(MC, tc, seqs[:2], [norm], dirs[:2], infos[:2], progress=False)
+        multi.train_many(MC, tc, seqs[:2], [norm], dirs[:2], infos[:2], progress=False)
     with pytest.raises(DataError, match="training sequence 0 of m1 contains NaN"):
         bad = seqs[1].copy()
         bad[7, 2] = np.nan
-        train.train_many(MC, tc, [seqs[0], bad], [norm] * 2, dirs[:2], infos[:2], progress=False)
+        multi.train_many(MC, tc, [seqs[0], bad], [norm] * 2, dirs[:2], infos[:2], progress=False)
 
 
 def test_train_many_signal_saves_every_model_then_resumes(tmp_path):
@@ -279,15 +297,33 @@ def test_train_many_signal_saves_every_model_then_resumes(tmp_path):
         return {}
 
     dirs = [tmp_path / "a0", tmp_path / "a1"]
-    rs = train.train_many(MC, _tc(), seqs, [norm] * 2, dirs, infos, progress=False, on_log=interrupt, devices=jax.devices()[:1])
+    rs = multi.train_many(
+        MC, _tc(), seqs, [norm] * 2, dirs, infos, progress=False, on_log=interrupt, devices=jax.devices()[:1]
+    )
     assert [(r.interrupted, r.step) for r in rs] == [(True, 10), (True, 10)]
     assert [train.load(d)[2] for d in dirs] == [10, 10]
-    resumed = train.train_many(MC, _tc(), seqs, [norm] * 2, dirs, infos, progress=False, devices=jax.devices()[:1])
-    straight = train.train_many(MC, _tc(), seqs, [norm] * 2, [tmp_path / "s0", tmp_path / "s1"], infos, progress=False,
-                                devices=jax.devices()[:1])
+    resumed = multi.train_many(MC, _tc(), seqs, [norm] * 2, dirs, infos, progress=False, devices=jax.devices()[:1])
+    straight = multi.train_many(
+        MC,
+        _tc(),
+        seqs,
+        [norm] * 2,
+        [tmp_path / "s0", tmp_path / "s1"],
+        infos,
+        progress=False,
+        devices=jax.devices()[:1],
+    )
     for r, s in zip(resumed, straight):
         assert _leaves_equal(s.state["params"], r.state["params"])
     with pytest.raises(train.NonFiniteLossError, match="non-finite at step 2 in the model of .*n0.* are kept"):
-        train.train_many(MC, _tc(lr=1e30, save_every=1, log_every=1), seqs, [norm] * 2, [tmp_path / "n0", tmp_path / "n1"],
-                         infos, progress=False, devices=jax.devices()[:1])
+        multi.train_many(
+            MC,
+            _tc(lr=1e30, save_every=1, log_every=1),
+            seqs,
+            [norm] * 2,
+            [tmp_path / "n0", tmp_path / "n1"],
+            infos,
+            progress=False,
+            devices=jax.devices()[:1],
+        )
     assert [train.load(tmp_path / d)[2] for d in ("n0", "n1")] == [1, 1]  # the saved steps are kept

@@ -18,7 +18,16 @@ import numpy as np
 from seq2seq_jax.data import readers, sources
 from seq2seq_jax.data.sources import DataError
 
-ACTIONS = ("walking", "running", "jumping", "soccer", "basketball", "basketball_signal", "directing_traffic", "washwindow")
+ACTIONS = (
+    "walking",
+    "running",
+    "jumping",
+    "soccer",
+    "basketball",
+    "basketball_signal",
+    "directing_traffic",
+    "washwindow",
+)
 FPS = readers.CMU_FPS
 _FILE = re.compile(r"^cmu_mocap/(train|test)/([a-z_]+)/([a-z_]+)_(\d+)\.txt$")
 
@@ -71,7 +80,9 @@ class Sequence:
         return [c[2] for c in self.clips[1:]]
 
 
-def choose_clips(seed: int, num_actions: int, total_num_actions: int, actions=None, split="train", data_dir=None, mirror=None):
+def choose_clips(
+    seed: int, num_actions: int, total_num_actions: int, actions=None, split="train", data_dir=None, mirror=None
+):
     """The (action, file) of every clip, drawn with ``numpy.random.default_rng(seed)``.
 
     ``actions`` (names) fixes the actions instead of drawing them; ``num_actions`` then defaults to their count.
@@ -91,7 +102,9 @@ def choose_clips(seed: int, num_actions: int, total_num_actions: int, actions=No
             raise DataError(f"actions must be distinct, got {actions}")
         num_actions = len(actions)
     if not actions and not 1 <= num_actions <= len(avail):
-        raise DataError(f"num_actions must be between 1 and {len(avail)} (actions available in {split}/: {', '.join(avail)})")
+        raise DataError(
+            f"num_actions must be between 1 and {len(avail)} (actions available in {split}/: {', '.join(avail)})"
+        )
     if total_num_actions < num_actions:
         raise DataError(f"total_num_actions ({total_num_actions}) must be >= num_actions ({num_actions})")
     rng = np.random.default_rng(seed)
@@ -101,8 +114,15 @@ def choose_clips(seed: int, num_actions: int, total_num_actions: int, actions=No
     return actions, [(a, avail[a][rng.integers(0, len(avail[a]))]) for a in order]
 
 
-def make_sequence(seed: int = 0, num_actions: int = 3, total_num_actions: int | None = None, actions=None,
-                  split: str = "train", data_dir=None, mirror=None) -> Sequence:
+def make_sequence(
+    seed: int = 0,
+    num_actions: int = 3,
+    total_num_actions: int | None = None,
+    actions=None,
+    split: str = "train",
+    data_dir=None,
+    mirror=None,
+) -> Sequence:
     """Builds a case-(i) sequence; see the module docstring."""
     total = total_num_actions or (len(actions) if actions else num_actions)
     actions, clips = choose_clips(seed, num_actions, total, actions, split, data_dir, mirror)

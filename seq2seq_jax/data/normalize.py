@@ -33,7 +33,7 @@ class NormStats:
         return len(self.keep)
 
     @classmethod
-    def fit(cls, frames_TxD: np.ndarray, min_std: float = MIN_STD) -> "NormStats":
+    def fit(cls, frames_TxD: np.ndarray, min_std: float = MIN_STD) -> NormStats:
         x = np.asarray(frames_TxD, np.float64)
         if x.ndim != 2 or len(x) < 2:
             raise DataError(f"normalization needs a (frames, dims) array with at least 2 frames, got shape {x.shape}")
@@ -50,7 +50,9 @@ class NormStats:
         """z_TxK: z-scored frames, constant dimensions dropped (K = ``dim``)."""
         x = np.asarray(frames_TxD, np.float32)
         if x.ndim != 2 or x.shape[1] != self.dim_in:
-            raise DataError(f"frames of shape {x.shape} do not match normalization statistics fitted on {self.dim_in} dimensions")
+            raise DataError(
+                f"frames of shape {x.shape} do not match normalization statistics fitted on {self.dim_in} dimensions"
+            )
         return ((x - self.mean) / self.std)[:, self.keep]
 
     def invert(self, z_TxK: np.ndarray) -> np.ndarray:
@@ -66,5 +68,5 @@ class NormStats:
         return {"mean": np.asarray(self.mean), "std": np.asarray(self.std), "keep": np.asarray(self.keep)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NormStats":
+    def from_dict(cls, d: dict) -> NormStats:
         return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32), np.asarray(d["keep"], np.int32))

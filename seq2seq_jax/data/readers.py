@@ -33,7 +33,10 @@ def _check_finite(x: np.ndarray, path, what="value") -> None:
     bad = ~np.isfinite(x)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"{path}: line {r + 1}, column {c + 1}: non-finite {what} {x[r, c]!r} (NaN or inf); fix or remove that frame")
+        raise DataError(
+            f"{path}: line {r + 1}, column {c + 1}: non-finite {what} {x[r, c]!r} (NaN or inf); "
+            "fix or remove that frame"
+        )
 
 
 def read_expmap_txt(path: str | os.PathLike, n_values: int | None = CMU_VALUES, every: int = 1) -> np.ndarray:
@@ -113,7 +116,9 @@ def read_mat(path: str | os.PathLike, key: str) -> np.ndarray:
         raise DataError(f"{path}: no array {key!r} in the file (it has {keys}); pass the right name")
     x = np.asarray(m[key])
     if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
-        raise DataError(f"{path}: {key!r} has shape {x.shape} and dtype {x.dtype}, expected a 2-D numeric array (frames, channels)")
+        raise DataError(
+            f"{path}: {key!r} has shape {x.shape} and dtype {x.dtype}, expected a 2-D numeric array (frames, channels)"
+        )
     x = x.astype(np.float64)
     _check_finite(x, path)
     return x.astype(np.float32)
@@ -202,7 +207,9 @@ def read_table(path: str | os.PathLike, key: str | None = None, columns=None) ->
         if x.ndim == 1:
             x = x[:, None]
         if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
-            raise DataError(f"{path}: expected a 2-D numeric array (frames, channels), got shape {x.shape} dtype {x.dtype}")
+            raise DataError(
+                f"{path}: expected a 2-D numeric array (frames, channels), got shape {x.shape} dtype {x.dtype}"
+            )
         x = x.astype(np.float64)
     elif suffix == ".mat":
         if not key:
@@ -231,8 +238,10 @@ def read_table(path: str | os.PathLike, key: str | None = None, columns=None) ->
     if bad.any():
         rows = np.flatnonzero(bad.any(1))
         shown = ", ".join(str(r + 1) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-        raise DataError(f"{path}: {len(rows)} frames have missing values (NaN or empty cells), frames {shown} (1-based); "
-                        "fill or interpolate the gaps, or cut them out, before segmenting")
+        raise DataError(
+            f"{path}: {len(rows)} frames have missing values (NaN or empty cells), frames {shown} (1-based); "
+            "fill or interpolate the gaps, or cut them out, before segmenting"
+        )
     _check_finite(x, path)
     return x.astype(np.float32), names
 

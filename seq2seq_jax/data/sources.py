@@ -165,7 +165,9 @@ def fetch(relpath: str, data_dir=None, mirror=None) -> Path:
             try:
                 _verify(e, target, "the data folder")
             except DataError as err:
-                raise DataError(f"{err}; delete {target} so that it is fetched again, or {_how_to_place(e, target)}") from None
+                raise DataError(
+                    f"{err}; delete {target} so that it is fetched again, or {_how_to_place(e, target)}"
+                ) from None
             _VERIFIED.add(target)
         return target
 
@@ -178,7 +180,9 @@ def fetch(relpath: str, data_dir=None, mirror=None) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataError(f"cannot create the data folder {target.parent}: {err}; choose another with --data_dir or ${ENV_DATA}") from None
+        raise DataError(
+            f"cannot create the data folder {target.parent}: {err}; choose another with --data_dir or ${ENV_DATA}"
+        ) from None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp)
     origin = str(m / relpath) if m is not None else e.url
@@ -191,7 +195,9 @@ def fetch(relpath: str, data_dir=None, mirror=None) -> Path:
                 try:
                     _download(e.url, f)
                 except (urllib.error.URLError, OSError, TimeoutError) as err:
-                    raise DataError(f"downloading {relpath} from {e.url} failed ({err}); " + _how_to_place(e, target)) from None
+                    raise DataError(
+                        f"downloading {relpath} from {e.url} failed ({err}); " + _how_to_place(e, target)
+                    ) from None
         try:
             _verify(e, tmp, origin)
         except DataError as err:

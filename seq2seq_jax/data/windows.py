@@ -62,7 +62,9 @@ def sliding_starts(n_frames: int, source: int, target: int, stride: int) -> np.n
     return np.arange(0, n_frames - (source + target) + 1, stride)
 
 
-def sliding_windows(z_TxD: np.ndarray, source: int, target: int, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sliding_windows(
+    z_TxD: np.ndarray, source: int, target: int, stride: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(win_NxWxD, starts_N): every whole window at ``stride`` (default ``target``: decoder windows tile)."""
     _check(z_TxD, source, target)
     starts = sliding_starts(len(z_TxD), source, target, stride or target)

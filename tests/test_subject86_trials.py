@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from seq2seq_jax.data import readers, sources, subject86
+from seq2seq_jax.data import readers, sources
+from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
 

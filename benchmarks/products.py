@@ -1,8 +1,8 @@
 """The matrix products behind the training step, alone: why ``model.forward`` runs its loops in column layout,
 and why vmapping many small models gains little on a CPU.
 
-    python experiments/bench_products.py                  # hidden 1024 and 256, batch 16, 1 and 16 models
-    python experiments/bench_products.py --hidden 512 --models 4
+    python benchmarks/products.py                  # hidden 1024 and 256, batch 16, 1 and 16 models
+    python benchmarks/products.py --hidden 512 --models 4
 
 For each hidden size H it times 50 chained products (each step's input is tanh of the previous output, so
 nothing is hoisted out of the loop) of the gate kernel with a batch of B states, in the two layouts:
@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import median_seconds
 
 STEPS = 50
 
@@ -37,16 +36,6 @@ def parse_args(argv=None):
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--no_torch", action="store_true")
     return p.parse_args(argv)
-
-
-def _median_s(fn, reps):
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def chain_rows(h_BxH, w_Hx2H):
@@ -68,9 +57,11 @@ def rates(H: int, B: int, N: int, reps: int, torch_ok: bool) -> dict:
     flops = 2.0 * B * H * 2 * H * STEPS
     out = {}
     for name, fn, args in [("rows", chain_rows, (h, w)), ("columns", chain_columns, (hT, wT))]:
-        for label, f, xs, n in [(f"{name}, 1 model", jax.jit(fn), tuple(jnp.asarray(x[0]) for x in args), 1),
-                                (f"{name}, {N} models vmapped", jax.jit(jax.vmap(fn)), tuple(map(jnp.asarray, args)), N)]:
-            out[label] = n * flops / _median_s(lambda f=f, xs=xs: jax.block_until_ready(f(*xs)), reps) / 1e9
+        for label, f, xs, n in [
+            (f"{name}, 1 model", jax.jit(fn), tuple(jnp.asarray(x[0]) for x in args), 1),
+            (f"{name}, {N} models vmapped", jax.jit(jax.vmap(fn)), tuple(map(jnp.asarray, args)), N),
+        ]:
+            out[label] = n * flops / median_seconds(lambda f=f, xs=xs: jax.block_until_ready(f(*xs)), reps) / 1e9
     if torch_ok:
         import torch
 
@@ -86,8 +77,8 @@ def rates(H: int, B: int, N: int, reps: int, torch_ok: bool) -> dict:
             for _ in range(STEPS):
                 x = torch.tanh(torch.bmm(x, tw))[..., :H]
 
-        out["PyTorch mm (rows), 1 model"] = flops / _median_s(t_one, reps) / 1e9
-        out[f"PyTorch bmm (rows), {N} models"] = N * flops / _median_s(t_many, reps) / 1e9
+        out["PyTorch mm (rows), 1 model"] = flops / median_seconds(t_one, reps) / 1e9
+        out[f"PyTorch bmm (rows), {N} models"] = N * flops / median_seconds(t_many, reps) / 1e9
     return out
 
 
@@ -103,8 +94,10 @@ def main(argv=None) -> int:
         except ImportError:
             print("PyTorch is not installed (pip install -e '.[bench]'): no PyTorch rows")
     dev = jax.devices()[0]
-    print(f"backend {jax.default_backend()} ({getattr(dev, 'device_kind', dev)}), jax {jax.__version__}; "
-          f"{STEPS} chained gate products per call, batch {a.batch}")
+    print(
+        f"backend {jax.default_backend()} ({getattr(dev, 'device_kind', dev)}), jax {jax.__version__}; "
+        f"{STEPS} chained gate products per call, batch {a.batch}"
+    )
     for H in a.hidden:
         print(f"\nH={H}: ({a.batch} x {H}) @ ({H} x {2 * H}) and its column form, GFLOP/s")
         for name, r in rates(H, a.batch, a.models, a.reps, torch_ok).items():

@@ -1,0 +1,181 @@
+"""Command-line flags derived from the presets and configs: one definition for the scripts and ``seq2seq-jax``.
+
+Every flag defaults to ``None`` (the preset's value); ``resolve`` builds the validated ``Preset`` from the
+parsed arguments and turns a bad value into an argparse error before any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from seq2seq_jax import presets
+from seq2seq_jax.config import ADVERSARIAL, DTYPES
+from seq2seq_jax.segmentation.config import METHODS, RECORDING_MODES, SEGMENT_STATS
+
+# (flag names, config block, field, type, help); the first name is the reference's where it had one
+MODEL_FLAGS = (
+    (("--hidden", "--rnn_size"), "model", "hidden", int, "GRU hidden size"),
+    (("--source_seq_len", "--source"), "model", "source", int, "encoder frames"),
+    (("--target_seq_len", "--target"), "model", "target", int, "decoder frames (predicted)"),
+)
+TRAIN_FLAGS = (
+    (("--learning_rate", "--lr"), "train", "lr", float, "Adam learning rate"),
+    (("--batch_size", "--batch"), "train", "batch", int, "windows per step"),
+    (("--iterations",), "train", "iterations", int, "training steps"),
+)
+SEGMENT_FLAGS = (
+    (
+        ("--segment_stats",),
+        "segment",
+        "segment_stats",
+        SEGMENT_STATS,
+        "segment descriptor: 'mean' (where a segment sits), 'std' (how it moves: whole recordings of different "
+        "people) or 'mean_std'",
+    ),
+    (
+        ("--within_recordings",),
+        "segment",
+        "within_recordings",
+        RECORDING_MODES,
+        "where the data joins separate recordings (found as splices): 'none' keeps each as one segment, 'cpd' also "
+        "cuts inside them",
+    ),
+    (
+        ("--cpd_smooth_s",),
+        "segment",
+        "cpd_smooth_s",
+        float,
+        "Gaussian smoothing in time (seconds) of the features before change points (0: none)",
+    ),
+    (
+        ("--min_segments_over_k",),
+        "segment",
+        "min_segments_over_k",
+        int,
+        "at least k - 1 + this many change points (0: the elbow alone)",
+    ),
+    (("--segmentation",), "segment", "method", METHODS, "change points ('cpd') or clustering of frames"),
+)
+
+
+def _default(preset: presets.Preset, block: str, field: str):
+    return getattr(getattr(preset, block), field)
+
+
+def add_preset_flags(
+    parser: argparse.ArgumentParser,
+    preset: str,
+    model: bool = True,
+    train: bool = True,
+    segment: bool = True,
+    presets_allowed=None,
+    variants: bool = False,
+) -> None:
+    """``--preset`` and the model, training and segmentation flags, defaults shown from ``preset``; with
+    ``variants`` also the model variants of the study (``--untied``, ``--adversarial``, ``--dtype``)."""
+    p = presets.get(preset)
+    allowed = tuple(presets_allowed or presets.PRESETS)
+    parser.add_argument(
+        "--preset",
+        default=p.name,
+        choices=allowed,
+        help=f"the settings every other flag starts from (default {p.name}; see seq2seq_jax/presets.py)",
+    )
+    table = (MODEL_FLAGS if model else ()) + (TRAIN_FLAGS if train else ()) + (SEGMENT_FLAGS if segment else ())
+    for names, block, field, kind, text in table:
+        choices = kind if isinstance(kind, tuple) else None
+        parser.add_argument(
+            *names,
+            dest=field,
+            type=None if choices else kind,
+            choices=choices,
+            default=None,
+            help=f"{text} (preset {p.name}: {_default(p, block, field)})",
+        )
+    if train:
+        parser.add_argument("--seed", type=int, default=None, help="initialisation and window sampling (default 0)")
+    if variants:
+        parser.add_argument("--untied", action="store_true", help="separate encoder and decoder cells")
+        parser.add_argument("--adversarial", choices=ADVERSARIAL, default=None, help="the reference's AGED losses")
+        parser.add_argument("--dtype", choices=DTYPES, default=None, help="matrix-product input type")
+
+
+def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace, **model_extra) -> presets.Preset:
+    """The preset named by ``args.preset`` with the flags given applied (and ``model_extra`` model fields);
+    exits with an argparse error naming the bad value."""
+    changes = {"model": dict(model_extra), "train": {}, "segment": {}}
+    if hasattr(args, "untied"):
+        changes["model"].update(tied=False if args.untied else None, adversarial=args.adversarial, dtype=args.dtype)
+    for _, block, field, _, _ in MODEL_FLAGS + TRAIN_FLAGS + SEGMENT_FLAGS:
+        if hasattr(args, field):
+            changes[block][field] = getattr(args, field)
+    if hasattr(args, "seed"):
+        changes["train"]["seed"] = args.seed
+    try:
+        return presets.get(args.preset).replace(**changes)
+    except ValueError as err:
+        parser.error(str(err))
+
+
+def add_together_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--together`` (train ``what`` at once, ``fitting.fit_together``) and ``--cpu_devices K``."""
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help=f"train {what} at once: one model each in one vmapped step (each with its own data and "
+        "seed, the windows and initialisation it would have alone), split over the JAX devices",
+    )
+    parser.add_argument(
+        "--cpu_devices",
+        type=int,
+        default=None,
+        metavar="K",
+        help="with --together on a CPU: K CPU devices running the models side by side (XLA's "
+        "multi-threaded Eigen off; 2 on a 2-core machine, see docs/throughput.md)",
+    )
+
+
+def check_together_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.cpu_devices is not None and (not args.together or args.cpu_devices < 1):
+        parser.error("--cpu_devices K (K >= 1) splits the models trained --together over K CPU devices; add --together")
+
+
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data_dir", default=None, help="data root (default $SEQ2SEQ_JAX_DATA or data/)")
+    parser.add_argument("--mirror", default=None, help="local folder standing in for the upstream repositories")
+
+
+def run_guarded(body) -> int | None:
+    """Calls ``body()`` and returns None, or the exit status after printing why it stopped: 2 for a data or
+    checkpoint problem (``error: ...``), 0 for a training stopped by a signal (its message says where it saved)."""
+    import sys
+
+    from seq2seq_jax.checkpoint import CheckpointError
+    from seq2seq_jax.data.sources import DataError
+
+    try:
+        body()
+    except (DataError, CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as err:
+        print(err, file=sys.stderr)
+        return 0
+    return None
+
+
+def start_cpu_devices(args: argparse.Namespace) -> bool:
+    """Makes ``args.cpu_devices`` CPU devices when asked (``sharding.use_cpu_devices``); False, after printing why,
+    when JAX has started already."""
+    if not getattr(args, "cpu_devices", None):
+        return True
+    import sys
+
+    from seq2seq_jax import sharding
+
+    try:
+        sharding.use_cpu_devices(args.cpu_devices)
+    except RuntimeError as err:
+        print(f"error: --cpu_devices: {err}", file=sys.stderr)
+        return False
+    return True

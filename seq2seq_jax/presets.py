@@ -1,0 +1,80 @@
+"""Named presets: the model, its training and the segmentation, chosen together, each defined once here.
+
+Every script, the ``seq2seq-jax`` command and ``seq2seq_jax.segment`` take their defaults from a preset (``--preset
+NAME`` or ``preset="NAME"``); flags and keywords override single fields. How each setting was chosen and what it
+scores: docs/method.md and docs/results/.
+
+- ``paper``: the paper's configuration (hidden 1024, Adam 1e-4, 10,000 steps), with our segmentation.
+- ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given).
+- ``mocap``: the same settings for your own motion-capture recordings (API and command line).
+- ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread).
+- ``generic``: the default of the API and the command line for any multichannel signal: a smaller model and no
+  smoothing in time, which would blur abrupt switches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.segmentation.config import SegmentConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A complete setting: model, training and segmentation."""
+
+    name: str
+    model: ModelConfig
+    train: TrainConfig
+    segment: SegmentConfig
+    command: str  # the command that runs it, and whose result its doc reports
+
+    def replace(self, model: dict | None = None, train: dict | None = None, segment: dict | None = None) -> Preset:
+        """This preset with some fields overridden (``None`` values are ignored); raises ValueError on a bad value."""
+
+        def upd(cfg, changes):
+            changes = {k: v for k, v in (changes or {}).items() if v is not None}
+            return dataclasses.replace(cfg, **changes) if changes else cfg
+
+        return dataclasses.replace(
+            self, model=upd(self.model, model), train=upd(self.train, train), segment=upd(self.segment, segment)
+        )
+
+
+SUBJECT86 = Preset(
+    "subject86",
+    ModelConfig(hidden=256),
+    TrainConfig(lr=1e-3, iterations=1000, save_every=500, keep=2),
+    SegmentConfig(cpd_smooth_s=0.25),
+    "python experiments/subject86.py",
+)
+PAPER = Preset(
+    "paper", ModelConfig(), TrainConfig(), SUBJECT86.segment, "python experiments/subject86.py --preset paper"
+)
+MOCAP = dataclasses.replace(SUBJECT86, name="mocap", command="seq2seq-jax segment FILE --k K --fps FPS --preset mocap")
+CONCAT_CMU = dataclasses.replace(
+    SUBJECT86,
+    name="concat_cmu",
+    model=dataclasses.replace(SUBJECT86.model, source=SUBJECT86.model.target),
+    segment=SegmentConfig(within_recordings="none", segment_stats="std"),
+    command="python experiments/concat_cmu.py",
+)
+GENERIC = dataclasses.replace(
+    SUBJECT86,
+    name="generic",
+    model=dataclasses.replace(SUBJECT86.model, hidden=128),
+    segment=SegmentConfig(),
+    command="seq2seq-jax segment FILE --k K --fps FPS",
+)
+
+PRESETS = {p.name: p for p in (PAPER, SUBJECT86, MOCAP, CONCAT_CMU, GENERIC)}
+
+
+def get(name: str | Preset) -> Preset:
+    """The preset of that name (a ``Preset`` is returned as it is)."""
+    if isinstance(name, Preset):
+        return name
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

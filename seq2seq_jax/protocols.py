@@ -1,0 +1,299 @@
+"""The two experiments' scoring protocols, side by side: subject 86 (continuous recordings, Barbic et al.'s
+segmentation) and case (i) (CMU clips concatenated). Each scores ours (only k given) beside a baseline or the
+reference's rule on the same sequence, and formats the rows the scripts print.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seq2seq_jax import embed, fitting, metrics, plots, segmentation
+from seq2seq_jax.checkpoint import CheckpointError
+from seq2seq_jax.data import cmu
+from seq2seq_jax.data import subject86_trials as subject86
+from seq2seq_jax.data.sources import DataError
+from seq2seq_jax.presets import Preset
+
+ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
+# The strongest off-the-shelf k-only method of ../docs BENCHMARKS: ruptures KernelCPD (RBF) on PCA (95%) of the
+# normalized frames at 30 fps, change points at the elbow, Ward clustering of the segment means into k
+# (no smoothing in time, no minimum number of segments: those are ours).
+BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0, cpd_smooth_s=0.0, min_segments_over_k=0)
+BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment means (no model)"
+CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip join is a hit
+
+
+# ----------------------------------------------------------------------------------------------- subject 86
+def subject86_models(
+    trials,
+    train_dir: Path,
+    preset: Preset,
+    restore: bool = False,
+    together: bool = False,
+    load_step: int | None = None,
+    data_dir=None,
+    mirror=None,
+    progress: bool = True,
+    data_parallel: bool = False,
+):
+    """Yields (Trial, params, meta, seconds of fitting, folder) per trial: restored, trained one by one (each
+    as soon as it is ready), or, with ``together``, all trained at once first (``fitting.fit_together``)."""
+    dirs = [Path(train_dir) / f"trial_{tr}" for tr in trials]
+    infos = [{"subject86_trial": tr} for tr in trials]
+    if together:
+        loaded = [subject86.load_trial(tr, data_dir, mirror) for tr in trials]
+        t0 = time.perf_counter()
+        fits = fitting.fit_together(
+            [t.frames for t in loaded], preset.model, preset.train, dirs, infos, load_step=load_step, progress=progress
+        )
+        print(f"trained {len(trials)} trials together in {time.perf_counter() - t0:.0f} s", flush=True)
+        for t, (params, meta, _, seconds), d in zip(loaded, fits, dirs):
+            yield t, params, meta, seconds, d
+        return
+    for tr, d, info in zip(trials, dirs, infos):
+        try:
+            trial = subject86.load_trial(tr, data_dir, mirror)
+            params, meta, _, seconds = fitting.fit_or_restore(
+                trial.frames,
+                preset.model,
+                preset.train,
+                d,
+                info,
+                restore=restore,
+                load_step=load_step,
+                progress=progress,
+                data_parallel=data_parallel,
+            )
+        except (DataError, CheckpointError) as err:
+            raise type(err)(f"trial {tr}: {err}") from None
+        yield trial, params, meta, seconds, d
+
+
+def trials_with_checkpoints(trials, train_dir: Path) -> list[str]:
+    """The trials that have a checkpoint folder in ``train_dir``; says which it skips."""
+    missing = [t for t in trials if not (Path(train_dir) / f"trial_{t}" / "checkpoints").is_dir()]
+    if missing:
+        print(f"no checkpoint in {train_dir} for trials {' '.join(missing)}: skipped (train them without --restore)")
+    return [t for t in trials if t not in missing]
+
+
+def score_subject86(
+    trial: subject86.Trial,
+    params,
+    meta,
+    seg_cfg: segmentation.SegmentConfig,
+    out_dir=None,
+    oracle: bool = True,
+    baseline: bool = True,
+) -> dict:
+    """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts);
+    with ``baseline``, the off-the-shelf baseline on the same frames (ruptures on PCA of the frames).
+
+    Returns a JSON-able dict with the metrics, timings and the output files.
+    """
+    z = meta.norm.apply(trial.frames)
+    t0 = time.perf_counter()
+    emb = embed.collect(params, meta.model, z)
+    t_embed = time.perf_counter() - t0
+    pred = segmentation.segment_states(emb, trial.k, trial.fps, seg_cfg, frames_TxD=z)
+    t_seg = time.perf_counter() - t0 - t_embed
+    res = {
+        "trial": trial.trial,
+        "k": trial.k,
+        "frames": len(z),
+        "ours": metrics.all_metrics(trial.labels, pred, trial.windows),
+        "seconds_embed": t_embed,
+        "seconds_segment": t_seg,
+    }
+    if baseline:
+        base = segmentation.segment_embedding(z, trial.k, trial.fps, BASELINE)
+        res["baseline"] = {**metrics.all_metrics(trial.labels, base, trial.windows), "note": BASELINE_NOTE}
+    oracle_pred = None
+    if oracle:
+        oracle_pred = segmentation.reference_oracle(params, meta.model, z, trial.segments(), trial.k)
+        res["oracle"] = {**metrics.all_metrics(trial.labels, oracle_pred, trial.windows), "note": ORACLE_NOTE}
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        name = f"trial_{trial.trial}"
+        files = [
+            plots.segmentation_bars(
+                out / f"{name}_segmentation.png",
+                trial.labels,
+                pred,
+                trial.fps,
+                f"subject 86 trial {trial.trial}: ours (only k = {trial.k} given)",
+                trial.class_names,
+            )
+        ]
+        if oracle_pred is not None:
+            files.append(
+                plots.segmentation_bars(
+                    out / f"{name}_segmentation_oracle.png",
+                    trial.labels,
+                    oracle_pred,
+                    trial.fps,
+                    f"trial {trial.trial}: reference protocol ({ORACLE_NOTE})",
+                    trial.class_names,
+                )
+            )
+        p3, _ = embed.pca(emb.states[::4], 3)
+        files.append(
+            plots.embedding_3d(
+                out / f"{name}_pca.png", p3, trial.labels[::4], pred[::4], f"trial {trial.trial}: decoder states, PCA"
+            )
+        )
+        np.savez_compressed(
+            out / f"{name}_labels.npz",
+            true=trial.labels,
+            ours=pred,
+            **({"oracle": oracle_pred} if oracle_pred is not None else {}),
+        )
+        res["files"] = [str(f) for f in files]
+    return res
+
+
+SUBJECT86_COLS = (
+    ("acc_hungarian", "Hung"),
+    ("acc_first", "1st"),
+    ("ari", "ARI"),
+    ("nmi", "NMI"),
+    ("boundary_f1", "bF1"),
+)
+
+
+def _fmt86(m):
+    return " ".join(f"{m[k]:5.3f}" for k, _ in SUBJECT86_COLS) + f" {m['n_segments']:4d}/{m['n_segments_true']:<3d}"
+
+
+def subject86_row(r: dict) -> str:
+    """One trial's line, printed as soon as it is scored."""
+    s = f"trial {r['trial']}  ours: {_fmt86(r['ours'])}"
+    if "oracle" in r:
+        s += f" | GT-boundaries: {_fmt86(r['oracle'])}"
+    return s
+
+
+def subject86_table(rows: list[dict]) -> str:
+    """The table of every trial, the means, and the baseline's mean."""
+    oracle = "oracle" in rows[0]
+    head = " ".join(f"{n:>5s}" for _, n in SUBJECT86_COLS) + "  segs   "
+    lines = [
+        "",
+        f"{'':5s}  ours (only k given)".ljust(48) + ("| reference protocol (uses GT boundaries)" if oracle else ""),
+        f"trial  {head}" + (f"| {head}" if oracle else ""),
+    ]
+    for r in rows:
+        lines.append(f"{r['trial']:5s}  {_fmt86(r['ours'])}  " + (f"| {_fmt86(r['oracle'])}" if oracle else ""))
+    mean = {k: float(np.mean([r["ours"][k] for r in rows])) for k, _ in SUBJECT86_COLS}
+    s = f"{'mean':5s}  " + " ".join(f"{mean[k]:5.3f}" for k, _ in SUBJECT86_COLS)
+    if oracle:
+        mo = {k: float(np.mean([r["oracle"][k] for r in rows])) for k, _ in SUBJECT86_COLS}
+        s += " " * 11 + "| " + " ".join(f"{mo[k]:5.3f}" for k, _ in SUBJECT86_COLS)
+    lines.append(s)
+    if "baseline" in rows[0]:
+        mb = {k: float(np.mean([r["baseline"][k] for r in rows])) for k, _ in SUBJECT86_COLS}
+        lines.append(f"baseline ({BASELINE_NOTE}), mean: " + ", ".join(f"{n} {mb[k]:.3f}" for k, n in SUBJECT86_COLS))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------- case (i)
+def concat_draw(
+    seed: int,
+    num_actions: int,
+    total_num_actions: int | None,
+    actions,
+    split: str,
+    train_dir,
+    data_dir=None,
+    mirror=None,
+):
+    """(sequence, its checkpoint folder, data description) of one case-(i) draw."""
+    seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror)
+    name = f"seed{seed}_" + "-".join(seq.actions) + f"_{len(seq.clips)}clips"
+    return seq, Path(train_dir) / name, {"case_i_clips": [c[1] for c in seq.clips]}
+
+
+def score_concat(
+    seq: cmu.Sequence,
+    params,
+    meta,
+    z,
+    seg_cfg: segmentation.SegmentConfig,
+    seed: int = 0,
+    threshold: float = 1.0,
+    out_dir=None,
+    name: str = "draw",
+    video_dir=None,
+) -> dict:
+    """Ours (k = the number of actions; cut at the splices found in the frames) and the reference's cut rule
+    (windows cut where the prediction error exceeds ``threshold``) on one draw; plots into ``out_dir`` and a
+    GIF/MP4 into ``video_dir`` when given."""
+    k = len(seq.actions)
+    windows = metrics.windows_around(seq.boundaries, int(CONCAT_TOLERANCE_S * seq.fps))
+    emb = embed.collect(params, meta.model, z)
+    found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
+    ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
+    ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
+    res = {
+        "seed": seed,
+        "actions": list(seq.actions),
+        "clips": [list(c) for c in seq.clips],
+        "frames": len(z),
+        "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},
+        "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
+    }
+    p3 = embed.pca(emb.states, 3)[0] if out_dir is not None or video_dir is not None else None
+    files = []
+    if out_dir is not None:
+        out, names = Path(out_dir), list(seq.actions)
+        files += [
+            plots.segmentation_bars(
+                out / f"{name}_segmentation.png", seq.labels, ours, seq.fps, f"{name}: ours (k = {k})", names
+            ),
+            plots.segmentation_bars(
+                out / f"{name}_segmentation_cutrule.png", seq.labels, ref, seq.fps, f"{name}: reference cut rule", names
+            ),
+            plots.embedding_3d(
+                out / f"{name}_pca.png", p3[::2], seq.labels[::2], ours[::2], f"{name}: decoder states, PCA"
+            ),
+        ]
+    if video_dir is not None:
+        from seq2seq_jax import video
+
+        files += video.write_video(video_dir, name, seq.frames, p3, seq.labels, ours, seq.fps)
+    if files:
+        res["files"] = [str(f) for f in files]
+    return res
+
+
+CONCAT_COLS = (("ari", "ARI"), ("ami", "AMI"), ("v_measure", "V"), ("acc_hungarian", "Hung"), ("boundary_f1", "bF1"))
+
+
+def _fmt_concat(m):
+    return " ".join(f"{m[k]:5.3f}" for k, _ in CONCAT_COLS)
+
+
+def concat_header() -> str:
+    head = " ".join(f"{n:>5s}" for _, n in CONCAT_COLS)
+    return f"{'seed':>4s}  ours: {head} | reference cut rule: {head}  actions"
+
+
+def concat_row(r: dict) -> str:
+    return (
+        f"{r['seed']:4d}  ours: {_fmt_concat(r['ours'])} | reference cut rule: {_fmt_concat(r['reference_cut_rule'])}"
+        f"  {'+'.join(c[0] for c in r['clips'])}  splices {len(r['ours']['splices'])}/{len(r['clips']) - 1}"
+    )
+
+
+def concat_summary(rows: list[dict]) -> str:
+    """Mean ± standard deviation over the draws, for ours and the reference's cut rule."""
+    lines = []
+    for proto in ("ours", "reference_cut_rule"):
+        mean = {k: np.mean([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
+        sd = {k: np.std([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
+        lines.append(f"{proto}: " + ", ".join(f"{n} {mean[k]:.3f} ± {sd[k]:.3f}" for k, n in CONCAT_COLS))
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""The settings of our segmentation, validated in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+
+METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
+RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
+SEGMENT_STATS = ("mean", "std", "mean_std")  # SegmentConfig.segment_stats
+LINKAGES = ("average", "ward")  # SegmentConfig.linkage
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentConfig:
+    """Our segmentation of a per-frame embedding. How each default was chosen: docs/method.md."""
+
+    method: str = "cpd"  # "cpd" (change points + segment clustering), "kmeans" or "agglomerative" on frames
+    pca_var: float = 0.95  # PCA keeps this fraction of the variance (or an int: that many components)
+    l2_normalize: bool = False  # L2-normalise each frame's state before PCA
+    target_fps: float = 30.0  # sub-sample to about this rate before change-point detection
+    max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
+    min_seg_s: float = 1.0  # shortest segment, seconds
+    smooth_s: float = 1.0  # majority filter for the frame methods, seconds
+    linkage: str = "average"  # clustering of segments: "average" (cosine distance; Euclidean for "std") or "ward"
+    segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves) or "mean_std"
+    frames_weight: float = 0.5  # weight of the input frames' PCA features beside the states' (0: states only);
+    # each block is scaled to unit RMS norm first
+    splice_share: float = 0.6  # a splice: a frame-to-frame jump over 10x its channel's typical change in at least
+    # this share of the channels, as where two recordings were joined (0: no splice detection)
+    within_recordings: str = "cpd"  # "cpd": change points inside the pieces between splices too; "none": each piece
+    # is one segment (falls back to "cpd" when there are fewer pieces than k)
+    cpd_smooth_s: float = 0.0  # Gaussian smoothing (standard deviation, seconds) of the features in time before
+    # change-point detection only (0: none): the decoder states jitter from window to window
+    min_segments_over_k: int = 1  # at least k - 1 + this many change points, so that there are more segments than
+    # classes and the clustering decides which segments share a class (0: the elbow alone)
+
+    def __post_init__(self):
+        for name, allowed in (
+            ("method", METHODS),
+            ("within_recordings", RECORDING_MODES),
+            ("segment_stats", SEGMENT_STATS),
+            ("linkage", LINKAGES),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
+        if self.min_segments_over_k < 0:
+            raise ValueError(f"min_segments_over_k must be >= 0 (0: the elbow alone), got {self.min_segments_over_k}")
+        if self.cpd_smooth_s < 0:
+            raise ValueError(f"cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {self.cpd_smooth_s}")
+        for name in ("target_fps", "min_seg_s", "pca_var"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.max_bkps < 0 or self.smooth_s < 0 or self.frames_weight < 0 or self.splice_share < 0:
+            raise ValueError("max_bkps, smooth_s, frames_weight and splice_share must be >= 0")

@@ -1,0 +1,101 @@
+"""Our segmentation (only k is given): features, splices, change points, clustering of segments."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2seq_jax import embed
+from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts, smooth_in_time
+from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter
+from seq2seq_jax.segmentation.config import SegmentConfig
+from seq2seq_jax.segmentation.splices import config_splices
+
+
+def _pca_features(x, cfg: SegmentConfig):
+    n = cfg.pca_var if cfg.pca_var < 1 else int(cfg.pca_var)
+    n = min(n, x.shape[1], len(x)) if isinstance(n, int) else n
+    f, _ = embed.pca(x, n)
+    return f
+
+
+def features(x_TxH, cfg: SegmentConfig, frames_TxD=None):
+    """PCA features of the embedding, with the input frames' PCA features appended when given and
+    ``cfg.frames_weight`` > 0 (each block scaled to unit RMS norm, the frames then weighted)."""
+    x = np.asarray(x_TxH, np.float64)
+    if cfg.l2_normalize:
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    f = _pca_features(x, cfg)
+    if frames_TxD is None or cfg.frames_weight <= 0:
+        return f
+    fr = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
+    rms = lambda a: np.sqrt(np.mean(np.sum(a * a, axis=1))) + 1e-12  # noqa: E731
+    return np.concatenate([f / rms(f), cfg.frames_weight * fr / rms(fr)], axis=1)
+
+
+def segment_embedding(
+    x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None, splices_N=None
+) -> np.ndarray:
+    """Our segmentation: a label per frame from a per-frame embedding and the number of classes k.
+
+    ``frames_TxD`` (the normalized input frames) are appended to the features with weight
+    ``cfg.frames_weight`` and searched for splices (method "cpd"; ``splices_N``, from ``config_splices``, saves
+    the search when the caller has them already); without them only the embedding is used."""
+    x = np.asarray(x_TxH)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if frames_TxD is not None and len(frames_TxD) != len(x):
+        raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
+    f = features(x, cfg, frames_TxD)
+    if cfg.method == "cpd":
+        step = max(1, int(round(fps / cfg.target_fps)))
+        fs = f[::step]
+        min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
+        if splices_N is None:
+            splices_N = [] if frames_TxD is None else config_splices(frames_TxD, fps, cfg)
+        sp = sorted({int(round(t / step)) for t in splices_N} - {0, len(fs)})
+        if cfg.within_recordings == "none" and len(sp) + 1 >= k:
+            cuts = sp
+        else:
+            fc = smooth_in_time(f, cfg.cpd_smooth_s * fps)[::step]  # fs itself when cpd_smooth_s is 0
+            min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
+            cuts = [
+                c
+                for c in change_points(fc, cfg.max_bkps, min_size, min_bkps)
+                if all(abs(c - t) >= min_size for t in sp)
+            ]
+            cuts = sorted(set(cuts) | set(sp))
+        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
+        return np.repeat(lab, step)[: len(x)]
+    if cfg.method == "kmeans":
+        from sklearn.cluster import KMeans
+
+        lab = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(f)
+    else:
+        from sklearn.cluster import AgglomerativeClustering
+
+        lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(f)
+    return majority_filter(lab, int(round(cfg.smooth_s * fps)))
+
+
+def states_splices(emb, frames_TxD, fps: float, cfg: SegmentConfig = SegmentConfig()) -> np.ndarray:
+    """The splices ``segment_states`` cuts at, as frames of the whole sequence (searched among the predicted
+    frames, as ``segment_states`` does)."""
+    cov = np.asarray(emb.covered)
+    return np.flatnonzero(cov)[config_splices(np.asarray(frames_TxD)[cov], fps, cfg)]
+
+
+def segment_states(
+    emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None, splices_T=None
+) -> np.ndarray:
+    """Our segmentation of an ``embed.Embedding``: only the frames a decoder predicted are segmented (the
+    copies filled in at the start and the tail would form an artificial constant segment), then the others
+    take the label of the nearest predicted frame. ``splices_T`` (from ``states_splices``) saves searching the
+    frames for splices again when the caller has them."""
+    cov = np.asarray(emb.covered)
+    lab = np.zeros(len(cov), np.int64)
+    fr = None if frames_TxD is None else np.asarray(frames_TxD)[cov]
+    sp = None if splices_T is None else np.searchsorted(np.flatnonzero(cov), np.asarray(splices_T, np.int64))
+    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed, fr, sp)
+    return embed.fill_nearest(lab, cov)
