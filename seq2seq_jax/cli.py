@@ -63,7 +63,12 @@ def _segment_cmd(a) -> int:
         "segments": len(res.segments),
         "seconds": res.seconds,
         "model": res.workdir,
-        "config": {"model": vars(res.model.meta.model), "train": vars(res.model.meta.train)},
+        "preset": res.config.name,
+        "config": {
+            "model": vars(res.model.meta.model),
+            "train": vars(res.model.meta.train),
+            "segmentation": vars(res.config.segment),
+        },
         "plots": pngs,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))

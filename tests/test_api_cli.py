@@ -156,6 +156,7 @@ def test_command_on_a_hand_written_csv(tmp_path, capsys):
     assert segs[0]["start"] == "0" and int(segs[-1]["end"]) == len(x)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["k"] == 3 and summary["channels"] == ["a", "b", "c", "d"] and len(summary["plots"]) == 2
+    assert summary["preset"] == "generic" and summary["config"]["segmentation"]["cpd_smooth_s"] == 0.0
     assert "segments in k = 3 classes" in capsys.readouterr().out
     # reuse the model on the same file: no training, same labels
     assert (
