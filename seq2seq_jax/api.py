@@ -15,8 +15,10 @@ embedding is segmented with change points and clustered into k classes (see ``se
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +71,7 @@ class SegmentResult:
       k: the number of classes used; ``k_scores`` the silhouette of each k tried when k was "auto".
       fps: frames per second used for durations.
       seconds: time spent training, embedding and segmenting.
-      workdir: where the checkpoint is.
+      workdir: where the checkpoint is (None: it was not kept, pass ``workdir=`` to keep it).
       config: the settings used (a ``presets.Preset``; with ``restore``, its model and training are the preset's,
         not the restored model's, which are in ``model.meta``).
     """
@@ -82,7 +84,7 @@ class SegmentResult:
     k_scores: dict | None
     fps: float
     seconds: dict
-    workdir: str
+    workdir: str | None
     config: Preset | None = None
 
     def plot(self, out_dir, name: str = "segmentation", truth=None) -> list[Path]:
@@ -103,7 +105,19 @@ class SegmentResult:
 
 
 def _check_input(x, window: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    """The sequence as float32 (frames, channels); a clear ``DataError`` for anything else."""
+    if isinstance(x, (str, bytes)):
+        raise DataError(
+            f"expected a (frames, channels) array of numbers, got a string {str(x)[:40]!r}; read the file "
+            "first (seq2seq_jax.data.readers.read_table) or use the seq2seq-jax command"
+        )
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (ValueError, TypeError) as err:
+        raise DataError(
+            f"expected a (frames, channels) array of numbers: {err} (rows of different lengths, or "
+            "cells that are not numbers?)"
+        ) from None
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -116,14 +130,53 @@ def _check_input(x, window: int) -> np.ndarray:
             f"{len(rows)} frames contain NaN, frames {', '.join(map(str, rows[:10] + 1))}"
             f"{' ...' if len(rows) > 10 else ''} (1-based); fill or cut the gaps first"
         )
-    if not np.isfinite(x).all():
-        raise DataError("the sequence contains inf")
+    big = ~np.isfinite(x) | (np.abs(np.where(np.isfinite(x), x, 0)) > np.finfo(np.float32).max)
+    if big.any():
+        r, c = np.argwhere(big)[0]
+        raise DataError(
+            f"frame {r + 1} (1-based), channel {c}: the value {float(x[r, c])!r} is infinite or too large for "
+            "32-bit floats; fix it or rescale the channel"
+        )
     if len(x) < window:
         raise DataError(
             f"the sequence has {len(x)} frames, fewer than one window ({window} frames); "
             "use a longer sequence or smaller source/target lengths"
         )
     return x.astype(np.float32)
+
+
+def check_k(k):
+    """``k`` as an int >= 1, or "auto"; a ``ValueError`` naming the value otherwise (2.7, True, None, "3")."""
+    if isinstance(k, str) and k == "auto":
+        return k
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise ValueError(f"k must be a whole number >= 1 or 'auto', got {k!r} ({type(k).__name__})")
+    if k < 1:
+        raise ValueError(f"k must be >= 1 or 'auto', got {k}")
+    return int(k)
+
+
+def check_fps(fps) -> float:
+    if isinstance(fps, (bool, np.bool_)) or not isinstance(fps, (int, float, np.integer, np.floating)):
+        raise ValueError(f"fps must be a number of frames per second > 0, got {fps!r}")
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be > 0 frames per second, got {fps}")
+    return float(fps)
+
+
+def fingerprint(x_TxC: np.ndarray) -> dict:
+    """What a model trained on this sequence is trained on: its shape and a SHA-256 of its float32 values (the
+    preprocessing, a z-score fitted to them, follows from the values)."""
+    x = np.ascontiguousarray(x_TxC, dtype=np.float32)
+    digest = hashlib.sha256(x.tobytes()).hexdigest()[:16]
+    return {
+        "user_sequence": {
+            "frames": int(x.shape[0]),
+            "channels": int(x.shape[1]),
+            "sha256": digest,
+            "preprocessing": "z-score per channel, channels with std < 1e-4 dropped",
+        }
+    }
 
 
 def segments_table(labels, fps: float) -> list[dict]:
@@ -136,15 +189,35 @@ def segments_table(labels, fps: float) -> list[dict]:
     ]
 
 
-def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AUTO_K_MAX, frames_TxD=None):
+AUTO_K_MARGIN = 0.015  # the best silhouette must beat that of stationary surrogates of the features by this much
+AUTO_K_SURROGATES = 3
+
+
+def _phase_surrogate(f_NxC, seed: int) -> np.ndarray:
+    """A stationary surrogate of ``f_NxC``: random Fourier phases, the same for every column (Theiler 1992)."""
+    mean = f_NxC.mean(0)
+    spec = np.fft.rfft(f_NxC - mean, axis=0)
+    phase = np.random.default_rng(seed).uniform(0, 2 * np.pi, len(spec))
+    phase[0] = 0.0
+    return np.fft.irfft(spec * np.exp(1j * phase)[:, None], n=len(f_NxC), axis=0) + mean
+
+
+def choose_k(
+    x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AUTO_K_MAX, frames_TxD=None, progress: bool = False
+):
     """(k, scores): the k in 2..k_max whose segmentation has the highest silhouette (of frames, on the
-    segmentation's features, labels from our segmentation); 1 when change-point detection finds no change."""
+    segmentation's features, labels from our segmentation); 1 when change-point detection finds no change.
+    The same is computed at the chosen k on ``AUTO_K_SURROGATES`` stationary surrogates of the features (their
+    Fourier phases randomized, the same for every feature: the autocorrelation and cross-spectra are kept, any
+    change of regime is gone); the highest is ``scores["surrogate"]``. When the best k does not beat it by
+    ``AUTO_K_MARGIN``, no k is convincing and a warning says so (on pure noise they are level)."""
     from sklearn.metrics import silhouette_score
+    from tqdm.auto import tqdm
 
     scores = {}
     feats = segmentation.features(x_TxH, cfg, frames_TxD)
     step = max(1, len(feats) // 3000)
-    for k in range(2, k_max + 1):
+    for k in tqdm(range(2, k_max + 1), desc="choosing k", unit="k", disable=not progress):
         lab = segmentation.segment_embedding(x_TxH, k, fps, cfg, frames_TxD=frames_TxD)
         n = len(np.unique(lab))
         if n < k:
@@ -152,7 +225,23 @@ def choose_k(x_TxH, fps: float, cfg: segmentation.SegmentConfig, k_max: int = AU
         scores[k] = float(silhouette_score(feats[::step], lab[::step]))
     if not scores:
         return 1, scores
-    return max(scores, key=scores.get), scores
+    best = max(scores, key=scores.get)
+    flat = dataclasses.replace(cfg, frames_weight=0.0, pca_var=0.9999)  # the surrogates are features already
+    null = -1.0
+    for seed in range(AUTO_K_SURROGATES):
+        sur = _phase_surrogate(feats, seed)
+        lab = segmentation.segment_embedding(sur, best, fps, flat)
+        if len(np.unique(lab)) > 1:
+            null = max(null, float(silhouette_score(sur[::step], lab[::step])))
+    if scores[best] < null + AUTO_K_MARGIN:
+        warnings.warn(
+            f"k = 'auto': no k is convincing: the best silhouette, {scores[best]:.3f} at k = {best}, does not beat "
+            f"stationary surrogates of the same features ({null:.3f}) by {AUTO_K_MARGIN}; the recording may hold "
+            "one activity, or noise; give k if you know it",
+            stacklevel=3,
+        )
+    scores = {**scores, "surrogate": null}
+    return best, scores
 
 
 def segment(
@@ -183,7 +272,8 @@ def segment(
         (motion capture: the settings validated on subject 86), "concat_cmu", "subject86" or "paper".
       hidden, source, target, iterations, lr, batch, seed: override the preset's model and training (ignored
         with ``restore``: the restored model's own config is used).
-      workdir: where the checkpoint goes (a temporary folder by default); training resumes there.
+      workdir: where the checkpoint goes; training resumes there, and a folder trained on other data is refused
+        (the data's fingerprint is stored). Default: a temporary folder, removed before returning.
       restore: a workdir (or ``Model``) to reuse instead of training.
       seg: the segmentation settings (default: the preset's).
 
@@ -193,7 +283,10 @@ def segment(
     Raises:
       DataError: empty or non-2-D input, NaN (with the frame numbers), fewer frames than one window, a
         restored model with other channels, k larger than the number of windows.
-      ValueError: an unknown preset or a bad setting.
+      ValueError: an unknown preset or a bad setting (k not a whole number >= 1 or "auto", fps <= 0,
+        iterations < 1, batch < 1, ...).
+      CheckpointError: ``workdir`` holds a model trained on other data, or an unreadable checkpoint.
+      TrainingInterrupted: training was stopped by SIGINT/SIGTERM (after saving into ``workdir``).
     """
     cfg = presets.get(preset).replace(
         model={"hidden": hidden, "source": source, "target": target},
@@ -201,46 +294,60 @@ def segment(
     )
     seg = cfg.segment if seg is None else seg
     source, target, seed = cfg.model.source, cfg.model.target, cfg.train.seed
+    k, fps = check_k(k), check_fps(fps)
     t0 = time.perf_counter()
     model = None
     if restore is not None:
         model = restore if isinstance(restore, Model) else Model.load(restore)
         source, target = model.meta.model.source, model.meta.model.target
+    elif cfg.train.iterations < 1:
+        raise ValueError(f"iterations must be >= 1 to train a model, got {cfg.train.iterations}")
     x = _check_input(x_TxC, source + target)
     n_windows = len(x) // target
-    if k != "auto":
-        k = int(k)
-        if k < 1:
-            raise DataError(f"k must be >= 1 or 'auto', got {k}")
-        if k > n_windows:
-            raise DataError(f"k = {k} is larger than the number of windows ({n_windows}); use a smaller k")
-    if model is not None:
-        workdir = workdir or (restore if not isinstance(restore, Model) else "(restored)")
-    else:
-        workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="seq2seq_jax_"))
+    room = segmentation.max_segments(len(x) - source, fps, seg)
+    if k != "auto" and k > min(n_windows, room):
+        raise DataError(
+            f"k = {k} classes need at least {k} segments, but {len(x)} frames at {fps:g} fps leave room for "
+            f"{min(n_windows, room)} (segments of at least {seg.min_seg_s:g} s, windows of {target} frames); "
+            "use a smaller k, or check fps"
+        )
+    tmp = None
+    if model is None:
+        if workdir is None:  # a checkpoint nobody asked to keep: trained in a folder removed before returning
+            tmp = tempfile.TemporaryDirectory(prefix="seq2seq_jax_")
         norm = NormStats.fit(x)
         mcfg = dataclasses.replace(cfg.model, dim=norm.dim)
         n = cfg.train.iterations
         tcfg = dataclasses.replace(cfg.train, save_every=max(n, 1), keep=1, log_every=max(1, min(100, n // 10)))
-        r = train.train(
-            mcfg,
-            tcfg,
-            norm.apply(x),
-            norm,
-            workdir,
-            {"user_sequence": {"frames": len(x), "channels": x.shape[1]}},
-            progress=progress,
-        )
+        try:
+            r = train.train(mcfg, tcfg, norm.apply(x), norm, workdir or tmp.name, fingerprint(x), progress=progress)
+        finally:
+            if tmp is not None:
+                tmp.cleanup()
+        if r.interrupted:
+            where = "nothing was kept (no workdir)" if tmp else f"step {r.step} is saved in {workdir}"
+            raise train.TrainingInterrupted(
+                f"training stopped by signal {r.signum} at step {r.step}: {where}; run it again to resume",
+                r.signum,
+            )
         model = Model(r.state["params"], r.meta)
+    elif workdir is None and not isinstance(restore, Model):
+        workdir = restore
     t1 = time.perf_counter()
     emb = model.embedding(x)
     t2 = time.perf_counter()
     k_scores = None
     z = model.meta.norm.apply(x)
     if k == "auto":
-        k, k_scores = choose_k(emb.states[emb.covered], fps, seg, frames_TxD=z[emb.covered])
+        k_max = min(AUTO_K_MAX, max(1, room), n_windows)
+        k, k_scores = choose_k(emb.states[emb.covered], fps, seg, k_max, frames_TxD=z[emb.covered], progress=progress)
     labels = segmentation.segment_states(emb, k, fps, seg, seed=seed, frames_TxD=z)
     labels = _first_appearance(labels)
+    found = len(np.unique(labels))
+    if found < k:
+        warnings.warn(
+            f"only {found} classes were formed for k = {k}: the change points left {found} segments", stacklevel=2
+        )
     t3 = time.perf_counter()
     return SegmentResult(
         labels,
@@ -251,7 +358,7 @@ def segment(
         k_scores,
         fps,
         {"train": t1 - t0, "embed": t2 - t1, "segment": t3 - t2},
-        str(workdir),
+        None if workdir is None else str(workdir),
         dataclasses.replace(cfg, segment=seg),
     )
 

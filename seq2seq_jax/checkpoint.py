@@ -9,7 +9,10 @@ A checkpoint step holds two items:
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,10 @@ SHAPE_FIELDS = ("dim", "hidden", "tied", "adversarial")
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing or does not match what was asked for; the message names both and the fix."""
+
+
+class UnreadableCheckpointError(CheckpointError):
+    """A saved step cannot be read back (corrupted, truncated or missing files)."""
 
 
 @dataclasses.dataclass
@@ -54,13 +61,19 @@ class Meta:
         )
 
 
-def manager(workdir: str | os.PathLike, tcfg: TrainConfig | None = None) -> ocp.CheckpointManager:
-    """A CheckpointManager over ``workdir/checkpoints`` (absolute path, as orbax requires)."""
+def manager(workdir: str | os.PathLike, tcfg: TrainConfig | None = None, create: bool = True) -> ocp.CheckpointManager:
+    """A CheckpointManager over ``workdir/checkpoints`` (absolute path, as orbax requires); without ``create``
+    a missing folder is a ``CheckpointError`` and nothing is created."""
     path = Path(workdir).expanduser().resolve() / "checkpoints"
+    if not create and not path.is_dir():
+        raise CheckpointError(
+            f"no checkpoint in {path}: the folder does not exist; train first, or name the run "
+            "folder that holds checkpoints/"
+        )
     opts = ocp.CheckpointManagerOptions(
         save_interval_steps=tcfg.save_every if tcfg else 1,
         max_to_keep=tcfg.keep if tcfg else None,
-        create=True,
+        create=create,
     )
     return ocp.CheckpointManager(path, options=opts, item_names=("state", "meta"))
 
@@ -75,8 +88,20 @@ def save(mngr: ocp.CheckpointManager, step: int, state, meta: Meta, force: bool 
 
 def read_meta(mngr: ocp.CheckpointManager, step: int | None = None) -> tuple[int, Meta]:
     step = _pick_step(mngr, step)
-    d = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
-    return step, Meta.from_json(d)
+    try:
+        d = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+        return step, Meta.from_json(d)
+    except CheckpointError:
+        raise
+    except Exception as err:  # a missing, truncated or garbled meta/metadata: orbax, JSON and OS errors alike
+        raise UnreadableCheckpointError(
+            f"checkpoint step {step} in {mngr.directory}: its meta cannot be read ({_why(err)})"
+        ) from None
+
+
+def _why(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:200]}{'...' if len(text) > 200 else ''}"
 
 
 def _pick_step(mngr, step):
@@ -116,8 +141,59 @@ def restore(mngr: ocp.CheckpointManager, target_state, step: int | None = None):
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target_state)
     try:
         got = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
-    except (ValueError, KeyError) as err:
-        raise CheckpointError(
-            f"checkpoint step {step} in {mngr.directory} does not fit the requested model: {err}"
+    except Exception as err:  # corrupted or truncated files (tensorstore DATA_LOSS, JSON), or another model's shapes
+        raise UnreadableCheckpointError(
+            f"checkpoint step {step} in {mngr.directory} cannot be read back into the model ({_why(err)})"
         ) from None
     return step, got["state"], meta
+
+
+def restore_newest_valid(mngr: ocp.CheckpointManager, make_target, step: int | None = None):
+    """(step, state, meta, skipped): ``restore`` of ``step``, or without one of the newest step that reads back
+    whole, older ones tried in turn; ``skipped`` lists (step, why) for each newer step that could not be read.
+    ``make_target(meta)`` gives the abstract target state for a step's meta. Raises ``CheckpointError`` when
+    the step asked for, or every step, fails."""
+    if step is not None:
+        _, meta = read_meta(mngr, step)
+        s, state, meta = restore(mngr, make_target(meta), step)
+        return s, state, meta, []
+    skipped = []
+    for s in sorted(mngr.all_steps(), reverse=True):
+        try:
+            _, meta = read_meta(mngr, s)
+            _, state, meta = restore(mngr, make_target(meta), s)
+            return s, state, meta, skipped
+        except UnreadableCheckpointError as err:
+            skipped.append((s, str(err)))
+    if not skipped:
+        raise CheckpointError(f"no checkpoint in {mngr.directory}; train first (without --restore/--load)")
+    raise CheckpointError(f"no checkpoint in {mngr.directory} can be read: " + "; ".join(w for _, w in skipped))
+
+
+def set_aside(mngr: ocp.CheckpointManager, steps, why: str) -> Path:
+    """Moves the folders of ``steps`` out of the checkpoint folder into ``checkpoints_<why>_<time>/`` beside it
+    (kept, never deleted), so that training can write those steps again; returns that folder."""
+    src = Path(mngr.directory)
+    dest = src.parent / f"checkpoints_{why}_{time.strftime('%Y%m%d-%H%M%S')}"
+    dest.mkdir(parents=True, exist_ok=True)
+    for s in steps:
+        shutil.move(str(src / str(s)), str(dest / str(s)))
+    mngr.reload()
+    return dest
+
+
+def trim_metrics(path: Path, step: int) -> None:
+    """Keeps the rows of a ``metrics.jsonl`` up to ``step`` (a run resumed there writes the later ones again)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    rows = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    kept = []
+    for ln in rows:
+        try:
+            if json.loads(ln).get("step", 0) <= step:
+                kept.append(ln)
+        except json.JSONDecodeError:
+            continue  # a line cut off by a kill mid-write
+    if len(kept) != len(rows):
+        path.write_text("".join(ln + "\n" for ln in kept))

@@ -22,15 +22,25 @@ from seq2seq_jax import flags
 
 
 def _segment_cmd(a) -> int:
-    from seq2seq_jax import api
+    from seq2seq_jax import api, train
     from seq2seq_jax.checkpoint import CheckpointError
-    from seq2seq_jax.data.readers import read_table
+    from seq2seq_jax.data.readers import read_table_info
     from seq2seq_jax.data.sources import DataError
 
     try:
         cols = [c for c in a.columns.split(",") if c] if a.columns else None
-        x, names = read_table(a.file, key=a.key, columns=cols)
+        x, names, header = read_table_info(a.file, key=a.key, columns=cols)
+        if header is not None:
+            print(
+                f"{a.file}: "
+                + (
+                    f"first row read as channel names ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})"
+                    if header
+                    else "no header: the first row is read as data (channels named 0, 1, ...)"
+                )
+            )
         out = Path(a.out or f"{Path(a.file).stem}_seq2seq")
+        _claim_output(out, a.file, api.fingerprint(x), a.force, a.restore)
         res = api.segment(
             x,
             a.k,
@@ -40,9 +50,13 @@ def _segment_cmd(a) -> int:
             restore=a.restore,
             progress=not a.quiet,
         )
-    except (DataError, CheckpointError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (DataError, CheckpointError, ValueError) as err:
+        hint = " (use another --out, or --force to replace it)" if "was trained on" in str(err) else ""
+        print(f"error: {err}{hint}", file=sys.stderr)
         return 2
+    except train.TrainingInterrupted as err:
+        print(f"{err}; no results were written", file=sys.stderr)
+        return err.exit_code
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "labels.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -55,6 +69,8 @@ def _segment_cmd(a) -> int:
     pngs = [] if a.no_plots else [str(p) for p in res.plot(out)]
     summary = {
         "file": str(a.file),
+        "data": api.fingerprint(x)["user_sequence"],
+        "classes": len(set(res.labels.tolist())),
         "frames": len(x),
         "channels": names,
         "fps": a.fps,
@@ -92,13 +108,43 @@ def _segment_cmd(a) -> int:
     return 0
 
 
+def _claim_output(out: Path, file, fp: dict, force: bool, restore) -> None:
+    """Refuses an output folder that holds the results (or the model) of another recording unless ``force``,
+    which removes them first; a folder of the same recording is reused (training resumes there)."""
+    import shutil
+
+    from seq2seq_jax.data.sources import DataError
+
+    summary = out / "summary.json"
+    if summary.exists():
+        try:
+            before = json.loads(summary.read_text()).get("data")
+        except (OSError, json.JSONDecodeError):
+            before = None
+        if before != fp["user_sequence"]:
+            if not force:
+                raise DataError(
+                    f"{out} holds the results of another recording ({before or 'unknown data'}); this one is "
+                    f"{file} ({fp['user_sequence']}); use another --out, or --force to replace them"
+                )
+            for name in ("labels.csv", "segments.csv", "summary.json", "segmentation.png", "segmentation_pca.png"):
+                (out / name).unlink(missing_ok=True)
+            if not restore and (out / "model").exists():
+                shutil.rmtree(out / "model")
+    elif force and not restore and (out / "model").exists():
+        shutil.rmtree(out / "model")
+
+
 def _k(v: str):
     if v == "auto":
         return v
     try:
-        return int(v)
+        k = int(v)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--k takes a whole number or 'auto', got {v!r}") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"--k must be >= 1 (or 'auto'), got {k}")
+    return k
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,6 +161,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     s.add_argument("--out", default=None, help="output folder (default FILE-stem_seq2seq/)")
     s.add_argument("--restore", default=None, help="a model folder (OUT/model) to reuse instead of training")
     flags.add_preset_flags(s, "generic")
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results and model in --out even when they come from another recording",
+    )
     s.add_argument("--no_plots", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)

@@ -42,7 +42,11 @@ def fit_or_restore(
         mcfg, tcfg, z, norm, workdir, data_info, load_step=load_step, progress=progress, data_parallel=data_parallel
     )
     if r.interrupted:
-        raise KeyboardInterrupt(f"training stopped at step {r.step}; the checkpoint is saved in {workdir}")
+        raise train.TrainingInterrupted(
+            f"training stopped by signal {r.signum} at step {r.step}; the checkpoint is saved in {workdir}; run the "
+            "same command to resume",
+            r.signum,
+        )
     return r.state["params"], r.meta, z, time.perf_counter() - t0
 
 
@@ -87,9 +91,10 @@ def fit_together(
         seconds = time.perf_counter() - t0
         stopped = [r for r in rs if r.interrupted]
         if stopped:
-            raise KeyboardInterrupt(
-                f"training stopped at step {stopped[0].step}; the checkpoints are saved in "
-                + ", ".join(str(workdirs[i]) for i in idx)
+            raise train.TrainingInterrupted(
+                f"training stopped by signal {stopped[0].signum} at step {stopped[0].step}; the checkpoints are "
+                "saved in " + ", ".join(str(workdirs[i]) for i in idx) + "; run the same command to resume",
+                stopped[0].signum,
             )
         for i, r in zip(idx, rs):
             out[i] = (r.state["params"], r.meta, zs[i], seconds)

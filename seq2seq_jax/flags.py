@@ -111,6 +111,21 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace, **model_e
             changes[block][field] = getattr(args, field)
     if hasattr(args, "seed"):
         changes["train"]["seed"] = args.seed
+    if changes["train"].get("iterations") is not None and changes["train"]["iterations"] < 1:
+        parser.error(f"--iterations must be >= 1, got {changes['train']['iterations']}")
+    if getattr(args, "restore", None):
+        given = [
+            names[0]
+            for names, block, field, _, _ in MODEL_FLAGS + TRAIN_FLAGS
+            if getattr(args, field, None) is not None
+        ]
+        given += [f"--{f}" for f in ("adversarial", "dtype") if getattr(args, f, None) is not None]
+        given += ["--untied"] if getattr(args, "untied", False) else []
+        if given:
+            parser.error(
+                f"--restore uses the checkpoint's own model and training settings; drop {', '.join(given)} "
+                "(or train a new model without --restore)"
+            )
     try:
         return presets.get(args.preset).replace(**changes)
     except ValueError as err:
@@ -147,7 +162,8 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
 
 def run_guarded(body) -> int | None:
     """Calls ``body()`` and returns None, or the exit status after printing why it stopped: 2 for a data or
-    checkpoint problem (``error: ...``), 0 for a training stopped by a signal (its message says where it saved)."""
+    checkpoint problem (``error: ...``), 128 + the signal for a training stopped by a signal (its message says
+    where it saved and how to resume; no results are written)."""
     import sys
 
     from seq2seq_jax.checkpoint import CheckpointError
@@ -159,8 +175,8 @@ def run_guarded(body) -> int | None:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
-        print(err, file=sys.stderr)
-        return 0
+        print(f"{err or 'interrupted'}; no results were written", file=sys.stderr)
+        return getattr(err, "exit_code", 130)
     return None
 
 

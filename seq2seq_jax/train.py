@@ -244,6 +244,15 @@ class TrainResult:
     step: int
     interrupted: bool  # stopped by SIGINT/SIGTERM after saving
     history: list[dict]  # the metrics pulled at logging steps in this run
+    signum: int | None = None  # the signal that stopped it
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was stopped by a signal after saving; ``exit_code`` is the conventional 128 + signal number."""
+
+    def __init__(self, message: str, signum: int | None):
+        super().__init__(message)
+        self.exit_code = 128 + (signum or 2)
 
 
 class _StopFlag:
@@ -319,9 +328,10 @@ class _Run:
     step: int
     interrupted: bool = False
     history: list = dataclasses.field(default_factory=list)
+    signum: int | None = None
 
     def result(self) -> TrainResult:
-        return TrainResult(self.state, self.meta, self.step, self.interrupted, self.history)
+        return TrainResult(self.state, self.meta, self.step, self.interrupted, self.history, self.signum)
 
 
 def open_run(
@@ -350,12 +360,34 @@ def open_run(
     sampler = WindowSampler.from_sequences(seq_list, mcfg.source, mcfg.target, weighting)
     mngr = stack.enter_context(checkpoint.manager(workdir, tcfg))
     state = init_state(mcfg, tcfg)
-    if mngr.all_steps():
-        _, saved = checkpoint.read_meta(mngr, load_step)
-        checkpoint.check_compatible(saved, mcfg, data_info, mngr.directory)
-        _, state, _ = checkpoint.restore(mngr, state, load_step)
-    elif load_step is not None:
-        raise checkpoint.CheckpointError(f"--load {load_step}: no checkpoint in {mngr.directory}")
+    steps = sorted(mngr.all_steps())
+    if load_step is not None and load_step not in steps:
+        raise checkpoint.CheckpointError(
+            f"--load {load_step}: no checkpoint at that step in {mngr.directory}; saved steps: {steps or 'none'}"
+        )
+    if load_step is not None and steps[-1] > load_step:  # continue from there: the later steps are kept aside
+        later = [s for s in steps if s > load_step]
+        dest = checkpoint.set_aside(mngr, later, f"after_{load_step}")
+        print(
+            f"--load {load_step}: the later steps {later} were moved to {dest} (kept); training continues from "
+            f"step {load_step}"
+        )
+    if steps:
+
+        def target(saved):
+            checkpoint.check_compatible(saved, mcfg, data_info, mngr.directory)
+            return state
+
+        _, state, _, skipped = checkpoint.restore_newest_valid(mngr, target, load_step)
+        if skipped:
+            dest = checkpoint.set_aside(mngr, [s for s, _ in skipped], "unreadable")
+            for s, why in skipped:
+                print(f"warning: skipped step {s}: {why}")
+            print(
+                f"resuming from step {int(state['step'])}, the newest step that reads back whole; the unreadable "
+                f"steps were moved to {dest}"
+            )
+    checkpoint.trim_metrics(workdir / "metrics.jsonl", int(state["step"]))
     return _Run(sampler, workdir, mngr, checkpoint.Meta(mcfg, tcfg, norm, data_info), state, int(state["step"]))
 
 
@@ -437,7 +469,7 @@ def run_loop(
                 break
         for r, st in zip(runs, views(state)):
             r.mngr.wait_until_finished()
-            r.state, r.step, r.interrupted = st, step, stop.signum is not None
+            r.state, r.step, r.interrupted, r.signum = st, step, stop.signum is not None, stop.signum
     if bar is not None:
         bar.close()
     if stop.signum is not None:
@@ -450,9 +482,10 @@ def run_loop(
 
 
 def load(workdir, step: int | None = None):
-    """(params, meta, step) of a trained model in ``workdir`` (the latest step unless ``step``)."""
-    with checkpoint.manager(workdir) as mngr:
-        s, meta = checkpoint.read_meta(mngr, step)
-        target = init_state(meta.model, meta.train)
-        s, state, meta = checkpoint.restore(mngr, target, s)
+    """(params, meta, step) of a trained model in ``workdir``: ``step``, or the newest step that reads back whole
+    (saying which newer steps it skipped and why). Creates nothing; every problem is a ``CheckpointError``."""
+    with checkpoint.manager(workdir, create=False) as mngr:
+        s, state, meta, skipped = checkpoint.restore_newest_valid(mngr, lambda m: init_state(m.model, m.train), step)
+    for bad, why in skipped:
+        print(f"warning: skipped step {bad}: {why}; using step {s}")
     return state["params"], meta, s

@@ -80,7 +80,7 @@ def test_bad_input():
     gap[[10, 11, 500]] = np.nan
     with pytest.raises(DataError, match=r"3 frames contain NaN, frames 11, 12, 501"):
         seq2seq_jax.segment(gap, k=2, **FAST)
-    with pytest.raises(DataError, match="k = 500 is larger than the number of windows"):
+    with pytest.raises(DataError, match="k = 500 classes need at least 500 segments"):
         seq2seq_jax.segment(x, k=500, **FAST)
     with pytest.raises(DataError, match="every dimension is constant"):
         seq2seq_jax.segment(np.ones((200, 3)), k=2, **FAST)
@@ -111,7 +111,7 @@ def test_table_reader(tmp_path):
         ("", "empty"),
         ("a,b\n", "only a header"),
         ("1,2\n3,x\n", r"line 2, column 2: 'x' is not a number"),
-        ("1,2\n3\n", "line 2 has 1 values, expected 2"),
+        ("1,2\n3\n", "line 2 has 1 values separated by commas, expected 2"),
         ("1,2\n,4\n5,nan\n", r"2 frames have missing values.*frames 2, 3"),
     ]:
         (tmp_path / "bad.csv").write_text(text)

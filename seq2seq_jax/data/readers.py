@@ -24,9 +24,14 @@ CMU_FPS = 120.0
 
 def _exists(path) -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a file; name the recording file inside it")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     return path
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_finite(x: np.ndarray, path, what="value") -> None:
@@ -189,7 +194,15 @@ def read_ground_truth(path: str | os.PathLike) -> list[GTSegment]:
 
 
 def read_table(path: str | os.PathLike, key: str | None = None, columns=None) -> tuple[np.ndarray, list[str]]:
-    """A user's multichannel time series: (frames_TxC float32, channel names).
+    """A user's multichannel time series: (frames_TxC float32, channel names); see ``read_table_info``."""
+    x, names, _ = read_table_info(path, key, columns)
+    return x, names
+
+
+def read_table_info(path: str | os.PathLike, key: str | None = None, columns=None):
+    """A user's multichannel time series: (frames_TxC float32, channel names, header), where ``header`` says
+    whether the first row of a text file was taken as channel names (True), as data (False), or None (a
+    binary file).
 
     CSV or TSV (one frame per row, channels in columns, an optional header row of names), NPY (a 2-D
     array, or 1-D for one channel), or MATLAB (``key`` names the array). ``columns`` picks channels by name
@@ -202,6 +215,13 @@ def read_table(path: str | os.PathLike, key: str | None = None, columns=None) ->
     if suffix == ".npy":
         try:
             x = np.load(path, allow_pickle=False)
+        except ValueError as err:
+            if "allow_pickle" in str(err):
+                raise DataError(
+                    f"{path}: holds Python objects (an object array), not numbers; save a numeric array "
+                    "(frames, channels), e.g. np.save(path, np.asarray(x, dtype=float))"
+                ) from None
+            raise DataError(f"{path}: not a readable .npy file ({err})") from None
         except Exception as err:
             raise DataError(f"{path}: not a readable .npy file ({err})") from None
         if x.ndim == 1:
@@ -216,9 +236,12 @@ def read_table(path: str | os.PathLike, key: str | None = None, columns=None) ->
             raise DataError(f"{path}: a MATLAB file needs --key NAME (the array to read)")
         x = read_mat(path, key).astype(np.float64)
     elif suffix in (".csv", ".tsv", ".txt"):
-        x, names = _read_delimited(path, "\t" if suffix == ".tsv" else None)
+        x, names, lines = _read_delimited(path, "\t" if suffix == ".tsv" else None)
     else:
         raise DataError(f"{path}: unknown file type {suffix!r}; use .csv, .tsv, .txt, .npy or .mat")
+    if suffix not in (".csv", ".tsv", ".txt"):
+        lines = None
+    header = names is not None
     if names is None:
         names = [str(i) for i in range(x.shape[1])]
     if len(x) == 0:
@@ -238,22 +261,38 @@ def read_table(path: str | os.PathLike, key: str | None = None, columns=None) ->
     if bad.any():
         rows = np.flatnonzero(bad.any(1))
         shown = ", ".join(str(r + 1) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+        where = "" if lines is None else f" (lines {', '.join(str(lines[r]) for r in rows[:10])})"
         raise DataError(
-            f"{path}: {len(rows)} frames have missing values (NaN or empty cells), frames {shown} (1-based); "
+            f"{path}: {len(rows)} frames have missing values (NaN or empty cells), frames {shown} (1-based){where}; "
             "fill or interpolate the gaps, or cut them out, before segmenting"
         )
-    _check_finite(x, path)
-    return x.astype(np.float32), names
+    bad = ~np.isfinite(x) | (np.abs(np.nan_to_num(x, posinf=np.inf, neginf=-np.inf)) > FLOAT32_MAX)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        at = f"line {lines[r]}" if lines is not None else f"frame {r + 1}"
+        raise DataError(
+            f"{path}: {at}, column {c + 1}: the value {float(x[r, c])!r} is infinite or too large for 32-bit floats "
+            f"(largest {FLOAT32_MAX:.3g}); fix that value or rescale the channel"
+        )
+    return x.astype(np.float32), names, header if lines is not None else None
 
 
 def _read_delimited(path: Path, delimiter):
-    text = path.read_text().splitlines()
+    """(values, header names or None, line number of each frame)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig").splitlines()  # utf-8-sig: a byte-order mark is not a cell
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: not a text file (byte {err.start} is not UTF-8 text); a CSV/TSV holds one frame of numbers "
+            "per line; save binary arrays as .npy"
+        ) from None
     rows = [(i, ln) for i, ln in enumerate(text, 1) if ln.strip()]
     if not rows:
         raise DataError(f"{path}: no frames (the file is empty)")
     if delimiter is None:
         first = rows[0][1]
         delimiter = "\t" if "\t" in first else ("," if "," in first else ";" if ";" in first else None)
+    shown = {"\t": "tabs", ",": "commas", ";": "semicolons", None: "spaces"}[delimiter]
 
     def cells(line):
         return [c.strip() for c in (line.split(delimiter) if delimiter else line.split())]
@@ -269,7 +308,9 @@ def _read_delimited(path: Path, delimiter):
     for r, (lineno, line) in enumerate(rows):
         cs = cells(line)
         if len(cs) != width:
-            raise DataError(f"{path}: line {lineno} has {len(cs)} values, expected {width}")
+            other = [d for d in (",", ";", "\t") if d != delimiter and d in line]
+            hint = f" (it uses {other[0]!r}: one delimiter for the whole file)" if other else ""
+            raise DataError(f"{path}: line {lineno} has {len(cs)} values separated by {shown}, expected {width}{hint}")
         for c, v in enumerate(cs):
             if v == "" or v.lower() in ("nan", "na"):
                 out[r, c] = np.nan
@@ -277,4 +318,4 @@ def _read_delimited(path: Path, delimiter):
                 out[r, c] = float(v)
             else:
                 raise DataError(f"{path}: line {lineno}, column {c + 1}: {v!r} is not a number")
-    return out, names
+    return out, names, [ln for ln, _ in rows]

@@ -19,7 +19,7 @@ from seq2seq_jax.segmentation.changepoints import change_points, elbow, labels_f
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter, segment_descriptors
 from seq2seq_jax.segmentation.config import LINKAGES, METHODS, RECORDING_MODES, SEGMENT_STATS, SegmentConfig
 from seq2seq_jax.segmentation.reference import reference_cut_rule, reference_oracle
-from seq2seq_jax.segmentation.segment import features, segment_embedding, segment_states
+from seq2seq_jax.segmentation.segment import features, max_segments, segment_embedding, segment_states
 from seq2seq_jax.segmentation.splices import config_splices, splices, states_splices
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "features",
     "labels_from_cuts",
     "majority_filter",
+    "max_segments",
     "reference_cut_rule",
     "reference_oracle",
     "segment_descriptors",

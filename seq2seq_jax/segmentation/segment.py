@@ -32,6 +32,16 @@ def features(x_TxH, cfg: SegmentConfig, frames_TxD=None):
     return np.concatenate([f / rms(f), cfg.frames_weight * fr / rms(fr)], axis=1)
 
 
+def max_segments(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> int:
+    """How many segments of at least ``cfg.min_seg_s`` seconds the change-point search can place in ``n_frames``
+    frames at ``fps`` (the most classes method "cpd" can form; the frame methods are not limited)."""
+    if cfg.method != "cpd":
+        return max(1, n_frames)
+    step = max(1, int(round(fps / cfg.target_fps)))
+    min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
+    return max(1, -(-n_frames // step) // min_size)
+
+
 def segment_embedding(
     x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None, splices_N=None
 ) -> np.ndarray:
