@@ -38,15 +38,17 @@ def torch_model(D, H):
     return Seq2Seq()
 
 
-def bench_torch(mcfg, batch, steps, warmup, frames, lr: float = presets.PAPER.train.lr):
+def bench_torch(mcfg, batch, steps, warmup, frames, lr: float = presets.PAPER.train.lr, device: str = "cpu"):
+    """(ms per training step, ms to collect the states of ``frames`` frames, torch version) on ``device``."""
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
-    m = torch_model(mcfg.dim, mcfg.hidden)
+    m = torch_model(mcfg.dim, mcfg.hidden).to(device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     opt = torch.optim.Adam(m.parameters(), lr=lr)
     rng = np.random.default_rng(0)
-    win = torch.from_numpy(rng.normal(size=(batch, mcfg.source + mcfg.target, mcfg.dim)).astype(np.float32))
+    win = torch.from_numpy(rng.normal(size=(batch, mcfg.source + mcfg.target, mcfg.dim)).astype(np.float32)).to(device)
     enc, tgt = win[:, : mcfg.source], win[:, mcfg.source :]
 
     def step():
@@ -56,15 +58,17 @@ def bench_torch(mcfg, batch, steps, warmup, frames, lr: float = presets.PAPER.tr
         loss.backward()
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
+        sync()
 
     train_ms = median_ms(step, steps, warmup)
     n_win = (frames - mcfg.source - mcfg.target) // mcfg.target + 1
-    allw = torch.from_numpy(rng.normal(size=(n_win, mcfg.source, mcfg.dim)).astype(np.float32))
+    allw = torch.from_numpy(rng.normal(size=(n_win, mcfg.source, mcfg.dim)).astype(np.float32)).to(device)
 
     def infer():
         with torch.no_grad():
             for a in range(0, n_win, 256):
                 m(allw[a : a + 256], mcfg.target)
+        sync()
 
     infer_ms = median_ms(infer, max(3, steps // 5), 1)
     return train_ms, infer_ms, torch.__version__

@@ -47,6 +47,7 @@ def parse_args(argv=None):
     flags.add_preset_flags(p, "subject86", variants=True)
     p.add_argument("--data_parallel", action="store_true", help="split each batch over all JAX devices (jax.sharding)")
     flags.add_together_flags(p, "all the trials")
+    flags.add_distributed_flags(p)
     p.add_argument("--no_oracle", action="store_true", help="skip the reference's ground-truth-boundary protocol")
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -55,12 +56,13 @@ def parse_args(argv=None):
     if a.together and (a.restore or a.data_parallel):
         p.error("--together trains several models at once; it cannot be combined with --restore or --data_parallel")
     flags.check_together_flags(p, a)
+    flags.check_distributed_flags(p, a)
     return a
 
 
 def main(argv=None) -> int:
     a = parse_args(argv)
-    if not flags.start_cpu_devices(a):
+    if not flags.start_devices(a):
         return 2
     try:
         trials = subject86.resolve_trials(a.trial, a.data_dir, a.mirror)

@@ -155,6 +155,43 @@ def check_together_flags(parser: argparse.ArgumentParser, args: argparse.Namespa
         parser.error("--cpu_devices K (K >= 1) splits the models trained --together over K CPU devices; add --together")
 
 
+def add_distributed_flags(parser: argparse.ArgumentParser) -> None:
+    """``--coordinator HOST:PORT --num_processes N --process_id I``: one process of a multi-host run."""
+    parser.add_argument(
+        "--coordinator",
+        default=None,
+        metavar="HOST:PORT",
+        help="join a multi-process run whose process 0 listens there (jax.distributed); with "
+        "--num_processes and --process_id, on every host, with --data_parallel",
+    )
+    parser.add_argument("--num_processes", type=int, default=None)
+    parser.add_argument("--process_id", type=int, default=None)
+
+
+def check_distributed_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    given = [args.coordinator, args.num_processes, args.process_id]
+    if any(v is not None for v in given) and not all(v is not None for v in given):
+        parser.error("a multi-process run needs all of --coordinator HOST:PORT, --num_processes N and --process_id I")
+    if args.coordinator is not None and not 0 <= args.process_id < args.num_processes:
+        parser.error(f"--process_id must be in 0 .. {args.num_processes - 1}, got {args.process_id}")
+
+
+def start_devices(args: argparse.Namespace) -> bool:
+    """``--coordinator`` (join a multi-process run) or ``--cpu_devices`` before JAX starts; False, after
+    printing why, when that fails."""
+    if getattr(args, "coordinator", None):
+        import sys
+
+        from seq2seq_jax import sharding
+
+        try:
+            sharding.start_distributed(args.coordinator, args.num_processes, args.process_id)
+        except RuntimeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return False
+    return start_cpu_devices(args)
+
+
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data_dir", default=None, help="data root (default $SEQ2SEQ_JAX_DATA or data/)")
     parser.add_argument("--mirror", default=None, help="local folder standing in for the upstream repositories")

@@ -61,3 +61,17 @@ def use_cpu_devices(k: int) -> None:
             "the number of CPU devices must be set before JAX starts; set it first thing in the script"
         ) from None
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+
+
+def start_distributed(coordinator: str, num_processes: int, process_id: int) -> None:
+    """Joins this process to a multi-process (multi-host) JAX run: ``jax.devices()`` then spans every
+    process's devices and ``data_mesh()`` splits each batch over all of them. Call it first, before any JAX
+    use, on every process with the same ``coordinator`` ("HOST:PORT" of process 0) and ``num_processes``.
+    CPU processes exchange gradients through gloo."""
+    try:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"could not join the distributed run at {coordinator} as process {process_id} of {num_processes}: {err}"
+        ) from None

@@ -144,3 +144,22 @@ def test_benchmark_runs_the_table_unless_a_configuration_is_given(capsys):
         with pytest.raises(SystemExit):
             bench.parse_args(bad)
         assert msg in capsys.readouterr().err
+
+
+def test_accelerator_script_dry_run_writes_every_stage(tmp_path, data):
+    acc = _bench("accelerator")
+    out = tmp_path / "acc"
+    args = ["--dry_run", "--out", str(out), "--data_dir", str(data["data_dir"])]
+    assert acc.main(args + (["--mirror", str(data["mirror"])] if data["mirror"] else [])) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["dry_run"] and res["device"]["platform"] == "cpu" and res["peak"]["xla_fp32"] > 0
+    assert [r["name"] for r in res["throughput"]][:2] == ["paper config, fp32", "paper config, bf16"]
+    assert all(r["ms_per_step"] > 0 and r["fraction_of_peak"] > 0 for r in res["throughput"])
+    for name in ("paper", "subject86"):
+        r = res["subject86"][name]
+        assert r["trials"] == ["09"] and r["train_seconds"] > 0
+        assert set(r["mean"]) == {"ours", "oracle", "baseline"} and 0 <= r["mean"]["ours"]["acc_hungarian"] <= 1
+    assert res["states"]["frames_per_s"] > 0
+    md = (out / "results.md").read_text()
+    assert "| paper | 1 | 20 |" in md and "State collection" in md
+    assert not list(out.glob("**/checkpoints"))  # the checkpoints stay out of --out
