@@ -4,6 +4,7 @@ checkpoint scored under several segmentation settings (only k given), plus the r
 
     python experiments/study.py --configs h256 h128 --seeds 0 1      # train what is missing, score, write the table
     python experiments/study.py --list                               # the configs it knows
+    python experiments/study.py --loo        # leave-one-trial-out: choose on five trials, score on the sixth
 
 Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
 stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md.
@@ -12,6 +13,7 @@ stopped and resumed. Results are appended to --out/study.jsonl; the table goes t
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -30,6 +32,9 @@ def main(argv=None) -> int:
     flags.add_data_flags(p)
     p.add_argument("--list", action="store_true", help="list the configs and exit")
     p.add_argument("--table_only", action="store_true", help="only rewrite study.md from study.jsonl")
+    p.add_argument(
+        "--loo", action="store_true", help="leave-one-trial-out over the stored rows: print it and write study_loo.md"
+    )
     a = p.parse_args(argv)
     if a.list:
         for name, (m, t) in studies.CONFIGS.items():
@@ -37,6 +42,14 @@ def main(argv=None) -> int:
                 f"{name:18s} hidden {m.hidden} S/T {m.source}/{m.target} tied {m.tied} adversarial {m.adversarial} "
                 f"lr {t.lr} iterations {t.iterations}"
             )
+        return 0
+    if a.loo:
+        rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
+        text = studies.loo_report(rows)
+        (Path(a.out) / "study_loo.md").write_text(
+            "# Leave-one-trial-out over the study\n\n`python experiments/study.py --loo`\n\n" + text
+        )
+        print(text + f"wrote {Path(a.out) / 'study_loo.md'}")
         return 0
     if a.table_only:
         studies.write_table(Path(a.out) / "study.jsonl", Path(a.out) / "study.md")

@@ -237,3 +237,86 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                 write_table(jsonl, out / "study.md")
     write_table(jsonl, out / "study.md")
     return out / "study.md"
+
+
+LOO_CRITERION = ("acc_hungarian", "ari", "boundary_f1")  # a procedure is chosen by the mean of these
+
+
+def procedures(rows: list[dict], min_seeds: int = 3) -> dict:
+    """{(config, segmentation): {seed: {trial: scores}}} of the study rows, for the model configs trained with
+    at least ``min_seeds`` seeds on the same trials (the raw-frame baselines are left out)."""
+    by: dict = {}
+    for r in rows:
+        if r["config"] in RAW:
+            continue
+        for seg_name, sc in r["scores"].items():
+            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = sc
+    return {k: v for k, v in by.items() if len(v) >= min_seeds}
+
+
+def leave_one_trial_out(rows: list[dict], criterion=LOO_CRITERION, min_seeds: int = 3) -> dict:
+    """What choosing a procedure (model config x segmentation setting) on five trials scores on the sixth.
+
+    For each held-out trial: among the procedures with ``min_seeds`` seeds on every trial, the one with the
+    highest mean of ``criterion`` over the other trials and the seeds is chosen, and its scores on the held-out
+    trial are kept, per seed. Returns {"per_trial": {trial: {"chosen", "scores": {seed: scores}}}, "seeds":
+    {seed: mean scores over the held-out trials}, "in_sample": the procedure best on all trials and its means}.
+    """
+    procs = procedures(rows, min_seeds)
+    if not procs:
+        raise ValueError(f"no procedure has {min_seeds} seeds in the study rows; train more seeds first")
+    trials = sorted(set.intersection(*[set(t) for seeds in procs.values() for t in seeds.values()]))
+    seeds = sorted(set.intersection(*[set(s) for s in procs.values()]))
+
+    def fitness(proc, on):
+        return float(np.mean([procs[proc][s][t][m] for s in seeds for t in on for m in criterion]))
+
+    per_trial = {}
+    for held in trials:
+        rest = [t for t in trials if t != held]
+        chosen = max(sorted(procs), key=lambda p: fitness(p, rest))
+        per_trial[held] = {"chosen": chosen, "scores": {s: procs[chosen][s][held] for s in seeds}}
+    keys = ("acc_hungarian", "ari", "boundary_f1")
+    by_seed = {s: {k: float(np.mean([per_trial[t]["scores"][s][k] for t in trials])) for k in keys} for s in seeds}
+    best = max(sorted(procs), key=lambda p: fitness(p, trials))
+    in_sample = {s: {k: float(np.mean([procs[best][s][t][k] for t in trials])) for k in keys} for s in seeds}
+    return {
+        "trials": trials,
+        "seeds": by_seed,
+        "per_trial": per_trial,
+        "in_sample": {"chosen": best, "seeds": in_sample},
+        "candidates": len(procs),
+    }
+
+
+def loo_report(rows: list[dict]) -> str:
+    """The leave-one-trial-out table beside the in-sample choice and the raw-frame baseline, as Markdown."""
+    res = leave_one_trial_out(rows)
+    keys = ("acc_hungarian", "ari", "boundary_f1")
+
+    def cell(per_seed):
+        vals = {k: [v[k] for v in per_seed.values()] for k in keys}
+        return " | ".join(f"{np.mean(v):.3f} ± {np.std(v):.3f}" for v in vals.values())
+
+    base = {r["trial"]: r["scores"] for r in rows if r["config"] == "raw_frames"}
+    covered = bool(base) and all(t in base for t in res["trials"])
+    b = {k: float(np.mean([base[t][k] for t in res["trials"]])) for k in keys} if covered else None
+    lines = [
+        f"Leave-one-trial-out over trials {' '.join(res['trials'])}: for each trial, the procedure (model "
+        f"config x segmentation) with the best mean of {', '.join(LOO_CRITERION)} on the other trials, among "
+        f"{res['candidates']} with {len(res['seeds'])} seeds, scored on the held-out trial; mean over the trials, "
+        "± over seeds.",
+        "",
+        "| | Hungarian | ARI | boundary F1 |",
+        "|---|---|---|---|",
+        f"| leave-one-trial-out (what choosing on five gives on the sixth) | {cell(res['seeds'])} |",
+        f"| in-sample: `{' / '.join(res['in_sample']['chosen'])}` chosen and scored on all trials | "
+        f"{cell(res['in_sample']['seeds'])} |",
+    ]
+    if b:
+        lines.append("| baseline (no model; deterministic) | " + " | ".join(f"{b[k]:.3f}" for k in keys) + " |")
+    lines += ["", "| held-out trial | chosen on the others | Hungarian (mean over seeds) |", "|---|---|---|"]
+    for t, r in res["per_trial"].items():
+        h = np.mean([v["acc_hungarian"] for v in r["scores"].values()])
+        lines.append(f"| {t} | `{' / '.join(r['chosen'])}` | {h:.3f} |")
+    return "\n".join(lines) + "\n"

@@ -220,3 +220,34 @@ def test_subject86_together_trains_each_trial_as_alone(tmp_path, data, capsys):
     assert "add --together" in capsys.readouterr().err
     assert s86.main(["--together", "--cpu_devices", "2", "--trial", "09"] + tiny) == 2  # JAX already started here
     assert "must be set before JAX starts" in capsys.readouterr().err
+
+
+def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
+    from seq2seq_jax import studies
+
+    def sc(h):
+        return {"acc_hungarian": h, "ari": h, "boundary_f1": h}
+
+    trials = ["01", "03", "05"]
+    rows = []
+    for seed in (0, 1, 2):
+        for t in trials:
+            # "a" is best on average, but poor on trial 05; "b" is best on 05 alone
+            rows.append(
+                {
+                    "config": "m",
+                    "seed": seed,
+                    "trial": t,
+                    "scores": {"a": sc(0.9 if t != "05" else 0.5), "b": sc(0.7 if t != "05" else 0.8)},
+                }
+            )
+    rows.append({"config": "raw_frames", "seed": 0, "trial": "01", "scores": sc(0.6)})
+    res = studies.leave_one_trial_out(rows)
+    # holding out 01 (or 03), "b" wins on the other two (0.75 vs 0.7); holding out 05, "a" wins (0.9 vs 0.7)
+    assert [res["per_trial"][t]["chosen"] for t in trials] == [("m", "b"), ("m", "b"), ("m", "a")]
+    assert res["seeds"][0]["acc_hungarian"] == pytest.approx((0.7 + 0.7 + 0.5) / 3)  # below the in-sample 0.767
+    assert res["in_sample"]["chosen"] == ("m", "a") and res["candidates"] == 2
+    assert res["in_sample"]["seeds"][0]["acc_hungarian"] == pytest.approx((0.9 + 0.9 + 0.5) / 3)
+    assert "leave-one-trial-out" in studies.loo_report(rows)
+    with pytest.raises(ValueError, match="no procedure has 3 seeds"):
+        studies.leave_one_trial_out([r for r in rows if r["seed"] == 0])
