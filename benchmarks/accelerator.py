@@ -82,10 +82,14 @@ def throughput(size: dict, peak: dict) -> list[dict]:
     rows = [
         ("paper config, fp32", dataclasses.replace(paper_m, hidden=h), 1),
         ("paper config, bf16", dataclasses.replace(paper_m, hidden=h, dtype="bfloat16"), 1),
-        ("default model", dataclasses.replace(presets.SUBJECT86.model, hidden=size["hidden"] or 256), 1),
+        (
+            "default model",
+            dataclasses.replace(presets.SUBJECT86.model, hidden=size["hidden"] or presets.SUBJECT86.model.hidden),
+            1,
+        ),
         (
             f"{size['models']} default models",
-            dataclasses.replace(presets.SUBJECT86.model, hidden=size["hidden"] or 256),
+            dataclasses.replace(presets.SUBJECT86.model, hidden=size["hidden"] or presets.SUBJECT86.model.hidden),
             size["models"],
         ),
     ]

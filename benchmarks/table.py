@@ -12,7 +12,10 @@ from pathlib import Path
 
 import jax
 
+from seq2seq_jax import presets
+
 BENCHMARK = Path(__file__).resolve().parent / "benchmark.py"
+H = presets.SUBJECT86.model.hidden  # the default model
 
 # (name, arguments, goals): a goal is (label, JSON path under "results", minimum). The many-models PyTorch
 # baseline is one PyTorch model at batch models x batch (it has no vmap). The split row runs on CPUs only.
@@ -23,15 +26,15 @@ TABLE = (
         (("training vs PyTorch", ("speedup_train",), 1.5), ("states vs PyTorch", ("speedup_infer",), 2.0)),
     ),
     ("paper config, bf16", ["--dtype", "bfloat16"], (("training vs PyTorch fp32", ("speedup_train",), 3.0),)),
-    ("default model (hidden 256)", ["--hidden", "256"], ()),
+    (f"default model (hidden {H})", ["--hidden", str(H)], ()),
     (
-        "16 models of hidden 256",
-        ["--models", "16", "--hidden", "256"],
+        f"16 models of hidden {H}",
+        ["--models", "16", "--hidden", str(H)],
         (("of fp32 peak", ("jax_train", "fraction_of_peak"), 0.6),),
     ),
     (
         "16 models, 2 CPU devices",
-        ["--models", "16", "--hidden", "256", "--split_models", "2"],
+        ["--models", "16", "--hidden", str(H), "--split_models", "2"],
         (("of fp32 peak", ("jax_train", "fraction_of_peak"), 0.6),),
     ),
 )

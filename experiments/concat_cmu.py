@@ -32,9 +32,9 @@ def parse_args(argv=None):
     p.add_argument("--total_num_actions", type=int, default=None, help="clips in all (default: num_actions)")
     p.add_argument("--actions", default=None, help="comma-separated action names instead of a random draw")
     p.add_argument("--split", default="train", choices=("train", "test"))
-    p.add_argument(
-        "--seeds", type=int, default=None, help="sweep: run seeds seed .. seed+N-1 and report mean and spread"
-    )
+    blend = "blend each join away over this long (root aligned, cross-fade): no splice is left (0: plain joins)"
+    p.add_argument("--blend", type=float, default=0.0, metavar="SECONDS", help=blend)
+    p.add_argument("--seeds", type=int, default=None, help="sweep: seeds seed .. seed+N-1, mean and spread")
     flags.add_preset_flags(p, "concat_cmu")  # --seed draws the actions and clips, and seeds training
     flags.add_together_flags(p, "the draws of --seeds")
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints: a subfolder per draw")
@@ -63,7 +63,7 @@ def _fits(a, seeds):
     cfg = a.config
     draws = (
         protocols.concat_draw(
-            s, a.num_actions, a.total_num_actions, actions, a.split, a.train_dir, a.data_dir, a.mirror
+            s, a.num_actions, a.total_num_actions, actions, a.split, a.train_dir, a.data_dir, a.mirror, a.blend
         )
         for s in seeds
     )

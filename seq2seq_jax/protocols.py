@@ -210,11 +210,16 @@ def concat_draw(
     train_dir,
     data_dir=None,
     mirror=None,
+    blend_s: float = 0.0,
 ):
-    """(sequence, its checkpoint folder, data description) of one case-(i) draw."""
-    seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror)
-    name = f"seed{seed}_" + "-".join(seq.actions) + f"_{len(seq.clips)}clips"
-    return seq, Path(train_dir) / name, {"case_i_clips": [c[1] for c in seq.clips]}
+    """(sequence, its checkpoint folder, data description) of one case-(i) draw (joins blended over
+    ``blend_s`` seconds when > 0: ``cmu.blend_clips``)."""
+    seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror, blend_s)
+    name = (
+        f"seed{seed}_" + "-".join(seq.actions) + f"_{len(seq.clips)}clips" + (f"_blend{blend_s:g}" if blend_s else "")
+    )
+    info = {"case_i_clips": [c[1] for c in seq.clips], **({"blend_s": blend_s} if blend_s else {})}
+    return seq, Path(train_dir) / name, info
 
 
 def score_concat(
@@ -238,6 +243,7 @@ def score_concat(
     found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
     ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
+    base = segmentation.segment_embedding(z, k, seq.fps, BASELINE)
     res = {
         "seed": seed,
         "actions": list(seq.actions),
@@ -245,6 +251,7 @@ def score_concat(
         "frames": len(z),
         "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},
         "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
+        "baseline": {**metrics.all_metrics(seq.labels, base, windows), "note": BASELINE_NOTE},
     }
     p3 = embed.pca(emb.states, 3)[0] if out_dir is not None or video_dir is not None else None
     files = []
@@ -279,20 +286,21 @@ def _fmt_concat(m):
 
 def concat_header() -> str:
     head = " ".join(f"{n:>5s}" for _, n in CONCAT_COLS)
-    return f"{'seed':>4s}  ours: {head} | reference cut rule: {head}  actions"
+    return f"{'seed':>4s}  ours: {head} | reference cut rule: {head} | baseline ARI  actions"
 
 
 def concat_row(r: dict) -> str:
     return (
         f"{r['seed']:4d}  ours: {_fmt_concat(r['ours'])} | reference cut rule: {_fmt_concat(r['reference_cut_rule'])}"
-        f"  {'+'.join(c[0] for c in r['clips'])}  splices {len(r['ours']['splices'])}/{len(r['clips']) - 1}"
+        f" | {r['baseline']['ari']:5.3f}  {'+'.join(c[0] for c in r['clips'])}  "
+        f"splices {len(r['ours']['splices'])}/{len(r['clips']) - 1}"
     )
 
 
 def concat_summary(rows: list[dict]) -> str:
-    """Mean ± standard deviation over the draws, for ours and the reference's cut rule."""
+    """Mean ± standard deviation over the draws, for ours, the reference's cut rule and the baseline."""
     lines = []
-    for proto in ("ours", "reference_cut_rule"):
+    for proto in ("ours", "reference_cut_rule", "baseline"):
         mean = {k: np.mean([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
         sd = {k: np.std([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
         lines.append(f"{proto}: " + ", ".join(f"{n} {mean[k]:.3f} ± {sd[k]:.3f}" for k, n in CONCAT_COLS))

@@ -90,6 +90,11 @@ def test_concat_cmu_tiny_run(tmp_path, data, capsys):
     join = run["clips"][1][2]
     assert len(run["ours"]["splices"]) == 1 and abs(run["ours"]["splices"][0] - join) <= 1
     assert run["ours"]["ari"] > 0.95 and run["ours"]["boundary_f1"] == 1.0
+    assert run["baseline"]["note"].startswith("ruptures") and -1 <= run["baseline"]["ari"] <= 1
+    # --blend: the join is blended away, no splice is left, its own checkpoint folder
+    assert cc.main(args + ["--blend", "0.5", "--no_plots"]) == 0
+    run = json.loads((tmp_path / "out" / "results.json").read_text())["runs"][0]
+    assert run["ours"]["splices"] == [] and run["checkpoint"].endswith("_blend0.5")
     assert cc.main(args[:0] + ["--actions", "dancing", "--quiet"] + _data_args(data)) == 2
     assert "unknown action 'dancing'" in capsys.readouterr().err
 

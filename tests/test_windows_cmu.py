@@ -54,3 +54,29 @@ def test_case_i_by_name_and_errors(data):
             cmu.make_sequence(actions=["washwindow"], **data)
         t = cmu.make_sequence(actions=["washwindow"], split="test", **data)
         assert t.clips[0][1] == "cmu_mocap/test/washwindow/washwindow_1.txt"
+
+
+def test_blended_case_i_sequences_leave_no_splice_to_find(data):
+    from seq2seq_jax import segmentation
+    from seq2seq_jax.data.normalize import NormStats
+
+    plain = cmu.make_sequence(1, 3, 5, **data)
+    blended = cmu.make_sequence(1, 3, 5, blend_s=0.5, **data)
+    overlap = int(0.5 * cmu.FPS)
+    assert len(blended.frames) == len(plain.frames) - 4 * overlap  # each of the 4 joins overlaps half a second
+    assert blended.labels.shape == (len(blended.frames),) and blended.actions == plain.actions
+    assert [b - a for a, b in zip(plain.boundaries, blended.boundaries)] == [
+        -overlap // 2 - i * overlap for i in range(4)
+    ]
+    for seq, found in ((plain, 4), (blended, 0)):  # the plain joins are splices; the blended ones are not
+        z = NormStats.fit(seq.frames).apply(seq.frames)
+        assert len(segmentation.splices(z, seq.fps)) == found
+    z = NormStats.fit(blended.frames).apply(blended.frames)
+    jump = np.abs(np.diff(z, axis=0)).max(1)
+    assert all(jump[b - 1] < 10 * np.median(jump) for b in blended.boundaries)  # no channel leaps at a join
+    # the horizontal root position walks on across each join instead of jumping back
+    root = blended.frames[:, [0, 2]]
+    step = np.linalg.norm(np.diff(root, axis=0), axis=1)
+    assert all(step[b - 1] < 20 * np.median(step) + 1e-6 for b in blended.boundaries)
+    with pytest.raises(DataError, match="blend_s must be >= 0"):
+        cmu.make_sequence(1, 3, 5, blend_s=-1, **data)

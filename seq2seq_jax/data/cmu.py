@@ -122,15 +122,45 @@ def make_sequence(
     split: str = "train",
     data_dir=None,
     mirror=None,
+    blend_s: float = 0.0,
 ) -> Sequence:
-    """Builds a case-(i) sequence; see the module docstring."""
+    """Builds a case-(i) sequence; see the module docstring. With ``blend_s`` > 0 the joins are blended away
+    (``blend_clips``), so that no splice is left to find: a continuous recording with known segments."""
+    if blend_s < 0:
+        raise DataError(f"blend_s must be >= 0 seconds (0: clips joined as they are), got {blend_s}")
     total = total_num_actions or (len(actions) if actions else num_actions)
     actions, clips = choose_clips(seed, num_actions, total, actions, split, data_dir, mirror)
-    frames, labels, table, t = [], [], [], 0
-    for a, path in clips:
-        x = readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES)
-        frames.append(x)
-        labels.append(np.full(len(x), actions.index(a), np.int32))
-        table.append((a, path, t, t + len(x)))
-        t += len(x)
-    return Sequence(np.concatenate(frames), np.concatenate(labels), tuple(actions), tuple(table))
+    xs = [readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES) for _, path in clips]
+    overlap = int(round(blend_s * FPS))
+    if overlap and min(len(x) for x in xs) <= 2 * overlap:
+        raise DataError(
+            f"blend_s = {blend_s} s overlaps more than half of the shortest clip "
+            f"({min(len(x) for x in xs)} frames); use a shorter blend"
+        )
+    frames, starts = blend_clips(xs, overlap)
+    ends = starts[1:] + [len(frames)]
+    labels = np.concatenate([np.full(e - b, actions.index(a), np.int32) for (a, _), b, e in zip(clips, starts, ends)])
+    table = tuple((a, path, b, e) for (a, path), b, e in zip(clips, starts, ends))
+    return Sequence(frames.astype(np.float32), labels, tuple(actions), table)
+
+
+def blend_clips(clips, overlap: int) -> tuple[np.ndarray, list[int]]:
+    """Joins clips of CMU exponential-map frames (root position first, then the root's and the joints' angles):
+    each clip's horizontal root position (channels 0 and 2) is shifted to continue where the previous clip
+    ends, and the last ``overlap`` frames of a clip are cross-faded (a smooth ramp) into the first ``overlap``
+    of the next, so that no channel jumps at the join. Returns (frames, start frame of each clip: the middle of
+    each cross-fade). ``overlap`` 0: plain concatenation."""
+    out = np.asarray(clips[0], np.float64)
+    starts = [0]
+    for nxt in clips[1:]:
+        nxt = np.array(nxt, np.float64)
+        if overlap == 0:
+            starts.append(len(out))
+            out = np.concatenate([out, nxt])
+            continue
+        nxt[:, [0, 2]] += out[-overlap, [0, 2]] - nxt[0, [0, 2]]  # walk on from where the last clip was
+        w = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, overlap))[:, None]  # 0 -> 1, flat at both ends
+        mixed = (1 - w) * out[-overlap:] + w * nxt[:overlap]
+        starts.append(len(out) - overlap + overlap // 2)
+        out = np.concatenate([out[:-overlap], mixed, nxt[overlap:]])
+    return out, starts
