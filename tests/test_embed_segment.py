@@ -220,3 +220,30 @@ def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
     from seq2seq_jax import protocols
 
     assert protocols.BASELINE.min_segments_over_k == 0  # the off-the-shelf baseline: the elbow alone
+
+
+def test_long_recordings_are_searched_at_a_bounded_number_of_samples(monkeypatch):
+    """The kernel change-point search is quadratic in its samples: past max_cpd_samples the sub-sampling
+    coarsens, so an hour-long embedding is searched at the same cost as a few minutes, boundaries still found."""
+    from seq2seq_jax.segmentation import segment as segment_module
+
+    cfg = segmentation.SegmentConfig(frames_weight=0.0)
+    assert segment_module.cpd_step(3000, 120.0, cfg) == 4  # 120 fps -> 30 fps, as before
+    assert segment_module.cpd_step(200_000, 50.0, cfg) == 50  # capped at max_cpd_samples = 4000
+    rng = np.random.default_rng(0)
+    n, cuts = 120_000, [40_000, 80_000]
+    x = np.concatenate([rng.normal(m, 0.3, size=(40_000, 3)) for m in ([0, 0, 0], [2, 0, -1], [0, 2, 1])])
+    seen = {}
+    real = segment_module.change_points
+
+    def spy(f, *a, **k):
+        seen["n"] = len(f)
+        return real(f, *a, **k)
+
+    monkeypatch.setattr(segment_module, "change_points", spy)
+    lab = segmentation.segment_embedding(x, 3, 50.0, cfg)
+    assert seen["n"] <= cfg.max_cpd_samples
+    got = metrics.boundaries(lab)
+    assert len(got) == 2 and all(abs(g - c) <= 2 * segment_module.cpd_step(n, 50.0, cfg) for g, c in zip(got, cuts))
+    with pytest.raises(ValueError, match="max_cpd_samples must be >= 100"):
+        segmentation.SegmentConfig(max_cpd_samples=10)

@@ -18,6 +18,7 @@ class SegmentConfig:
     pca_var: float = 0.95  # PCA keeps this fraction of the variance (or an int: that many components)
     l2_normalize: bool = False  # L2-normalise each frame's state before PCA
     target_fps: float = 30.0  # sub-sample to about this rate before change-point detection
+    max_cpd_samples: int = 4000  # ... and to at most this many samples (the kernel search is quadratic in them)
     max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
     min_seg_s: float = 1.0  # shortest segment, seconds
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
@@ -50,5 +51,7 @@ class SegmentConfig:
         for name in ("target_fps", "min_seg_s", "pca_var"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.max_cpd_samples < 100:
+            raise ValueError(f"max_cpd_samples must be >= 100, got {self.max_cpd_samples}")
         if self.max_bkps < 0 or self.smooth_s < 0 or self.frames_weight < 0 or self.splice_share < 0:
             raise ValueError("max_bkps, smooth_s, frames_weight and splice_share must be >= 0")

@@ -37,9 +37,16 @@ def max_segments(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()
     frames at ``fps`` (the most classes method "cpd" can form; the frame methods are not limited)."""
     if cfg.method != "cpd":
         return max(1, n_frames)
-    step = max(1, int(round(fps / cfg.target_fps)))
+    step = cpd_step(n_frames, fps, cfg)
     min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
     return max(1, -(-n_frames // step) // min_size)
+
+
+def cpd_step(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> int:
+    """The sub-sampling of the change-point search: about ``cfg.target_fps``, coarser where the recording is
+    longer than ``cfg.max_cpd_samples`` samples at that rate (the kernel search's memory and time grow with the
+    square of the samples)."""
+    return max(1, int(round(fps / cfg.target_fps)), -(-n_frames // cfg.max_cpd_samples))
 
 
 def segment_embedding(
@@ -59,7 +66,7 @@ def segment_embedding(
         raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
     f = features(x, cfg, frames_TxD)
     if cfg.method == "cpd":
-        step = max(1, int(round(fps / cfg.target_fps)))
+        step = cpd_step(len(f), fps, cfg)
         fs = f[::step]
         min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
         if splices_N is None:
