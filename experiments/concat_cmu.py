@@ -40,7 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints: a subfolder per draw")
     p.add_argument("--load", type=int, default=None, help="resume from (or evaluate) this saved step")
     p.add_argument("--threshold", type=float, default=1.0, help="MSE threshold of the reference's cut rule")
-    p.add_argument("--gen_video", action="store_true", help="write a GIF (and an MP4 when ffmpeg exists)")
+    p.add_argument(
+        "--gen_video", action="store_true", help="write a GIF and an MP4 of the skeleton, embedding and labels"
+    )
     p.add_argument("--video_dir", default=None, help="where videos go (default: --out)")
     p.add_argument("--out", default=str(REPO / "out" / "concat_cmu"))
     flags.add_data_flags(p)

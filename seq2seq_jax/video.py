@@ -1,6 +1,7 @@
 """Video of a case-(i) segmentation, as the reference's ``generate_video.py``: the skeleton (forward
 kinematics of the 117-value frames), the 3-D PCA trajectory of the embedding, and the predicted and
-ground-truth label bars growing in time. A GIF through Pillow always; an MP4 too when ffmpeg is on the PATH.
+ground-truth label bars growing in time. A GIF through Pillow always; an MP4 too through ffmpeg (the one on the
+PATH, else the binary of the imageio-ffmpeg wheel, a dependency).
 """
 
 from __future__ import annotations
@@ -69,15 +70,29 @@ def render_frames(frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float 
     return images, fps / step
 
 
+def ffmpeg_exe() -> str | None:
+    """An ffmpeg binary: the one on the PATH, else the one the imageio-ffmpeg wheel carries (None: neither)."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return None
+
+
 def write_video(out_dir, name: str, frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0):
-    """Writes ``name.gif`` (and ``name.mp4`` when ffmpeg exists) into ``out_dir``; returns the paths."""
+    """Writes ``name.gif`` and ``name.mp4`` (H.264, when an ffmpeg binary is found) into ``out_dir``; returns the
+    paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     images, rate = render_frames(frames_TxV, pca_Tx3, np.asarray(true), np.asarray(pred), fps, video_fps)
     gif = out_dir / f"{name}.gif"
     images[0].save(gif, save_all=True, append_images=images[1:], duration=int(1000 / rate), loop=0)
     paths = [gif]
-    ffmpeg = shutil.which("ffmpeg")
+    ffmpeg = ffmpeg_exe()
     if ffmpeg:
         with tempfile.TemporaryDirectory() as tmp:
             for i, im in enumerate(images):

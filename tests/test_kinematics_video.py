@@ -31,7 +31,7 @@ def test_rotations_keep_bone_lengths_and_move_joints():
         kinematics.forward_kinematics(np.zeros((2, 99)))
 
 
-def test_gif_is_written(tmp_path):
+def test_gif_and_mp4_are_written_and_decode(tmp_path):
     rng = np.random.default_rng(1)
     frames = np.concatenate([np.zeros((60, 3)), rng.normal(scale=0.1, size=(60, 114))], 1)
     lab = np.repeat([0, 1], 30)
@@ -40,3 +40,12 @@ def test_gif_is_written(tmp_path):
     )
     gif = Image.open(paths[0])
     assert paths[0].suffix == ".gif" and gif.n_frames == 20 and gif.size[0] > 300
+    # the MP4 (ffmpeg of the imageio-ffmpeg wheel when none is on the PATH) decodes to the same 20 frames
+    import imageio_ffmpeg
+
+    assert video.ffmpeg_exe() is not None and [p.suffix for p in paths] == [".gif", ".mp4"]
+    reader = imageio_ffmpeg.read_frames(str(paths[1]))
+    meta = next(reader)
+    decoded = list(reader)
+    assert len(decoded) == 20 and tuple(meta["size"]) == (gif.size[0] + gif.size[0] % 2, gif.size[1] + gif.size[1] % 2)
+    assert len(decoded[0]) == meta["size"][0] * meta["size"][1] * 3  # RGB frames of that size
