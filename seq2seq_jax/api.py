@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2seq_jax import embed, plots, presets, segmentation, train
+from seq2seq_jax.data import readers
 from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
 from seq2seq_jax.presets import Preset
@@ -130,7 +131,7 @@ def _check_input(x, window: int) -> np.ndarray:
             f"{len(rows)} frames contain NaN, frames {', '.join(map(str, rows[:10] + 1))}"
             f"{' ...' if len(rows) > 10 else ''} (1-based); fill or cut the gaps first"
         )
-    big = ~np.isfinite(x) | (np.abs(np.where(np.isfinite(x), x, 0)) > np.finfo(np.float32).max)
+    big = readers.not_float32(x)
     if big.any():
         r, c = np.argwhere(big)[0]
         raise DataError(

@@ -135,10 +135,11 @@ def check_compatible(saved: Meta, model_cfg: ModelConfig, data: dict | None, dir
         )
 
 
-def restore(mngr: ocp.CheckpointManager, target_state, step: int | None = None):
-    """(step, state, meta): the state restored against the abstract ``target_state`` (shapes, dtypes)."""
-    step, meta = read_meta(mngr, step)
-    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target_state)
+def restore_step(mngr: ocp.CheckpointManager, make_target, step: int):
+    """(step, state, meta) of one saved step: its meta read once, the state restored against the abstract
+    target ``make_target(meta)`` gives (shapes, dtypes); ``UnreadableCheckpointError`` when either fails."""
+    _, meta = read_meta(mngr, step)
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, make_target(meta))
     try:
         got = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
     except Exception as err:  # corrupted or truncated files (tensorstore DATA_LOSS, JSON), or another model's shapes
@@ -149,20 +150,15 @@ def restore(mngr: ocp.CheckpointManager, target_state, step: int | None = None):
 
 
 def restore_newest_valid(mngr: ocp.CheckpointManager, make_target, step: int | None = None):
-    """(step, state, meta, skipped): ``restore`` of ``step``, or without one of the newest step that reads back
-    whole, older ones tried in turn; ``skipped`` lists (step, why) for each newer step that could not be read.
-    ``make_target(meta)`` gives the abstract target state for a step's meta. Raises ``CheckpointError`` when
-    the step asked for, or every step, fails."""
+    """(step, state, meta, skipped): ``restore_step`` of ``step``, or without one of the newest step that reads
+    back whole, older ones tried in turn; ``skipped`` lists (step, why) for each newer step that could not be
+    read. Raises ``CheckpointError`` when the step asked for, or every step, fails."""
     if step is not None:
-        _, meta = read_meta(mngr, step)
-        s, state, meta = restore(mngr, make_target(meta), step)
-        return s, state, meta, []
+        return (*restore_step(mngr, make_target, step), [])
     skipped = []
     for s in sorted(mngr.all_steps(), reverse=True):
         try:
-            _, meta = read_meta(mngr, s)
-            _, state, meta = restore(mngr, make_target(meta), s)
-            return s, state, meta, skipped
+            return (*restore_step(mngr, make_target, s), skipped)
         except UnreadableCheckpointError as err:
             skipped.append((s, str(err)))
     if not skipped:

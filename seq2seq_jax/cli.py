@@ -40,7 +40,8 @@ def _segment_cmd(a) -> int:
                 )
             )
         out = Path(a.out or f"{Path(a.file).stem}_seq2seq")
-        _claim_output(out, a.file, api.fingerprint(x), a.force, a.restore)
+        data = api.fingerprint(x)["user_sequence"]
+        _claim_output(out, a.file, data, a.force, a.restore)
         res = api.segment(
             x,
             a.k,
@@ -69,7 +70,7 @@ def _segment_cmd(a) -> int:
     pngs = [] if a.no_plots else [str(p) for p in res.plot(out)]
     summary = {
         "file": str(a.file),
-        "data": api.fingerprint(x)["user_sequence"],
+        "data": data,
         "classes": len(set(res.labels.tolist())),
         "frames": len(x),
         "channels": names,
@@ -108,7 +109,7 @@ def _segment_cmd(a) -> int:
     return 0
 
 
-def _claim_output(out: Path, file, fp: dict, force: bool, restore) -> None:
+def _claim_output(out: Path, file, data: dict, force: bool, restore) -> None:
     """Refuses an output folder that holds the results (or the model) of another recording unless ``force``,
     which removes them first; a folder of the same recording is reused (training resumes there)."""
     import shutil
@@ -121,11 +122,11 @@ def _claim_output(out: Path, file, fp: dict, force: bool, restore) -> None:
             before = json.loads(summary.read_text()).get("data")
         except (OSError, json.JSONDecodeError):
             before = None
-        if before != fp["user_sequence"]:
+        if before != data:
             if not force:
                 raise DataError(
                     f"{out} holds the results of another recording ({before or 'unknown data'}); this one is "
-                    f"{file} ({fp['user_sequence']}); use another --out, or --force to replace them"
+                    f"{file} ({data}); use another --out, or --force to replace them"
                 )
             for name in ("labels.csv", "segments.csv", "summary.json", "segmentation.png", "segmentation_pca.png"):
                 (out / name).unlink(missing_ok=True)

@@ -80,8 +80,9 @@ class Seq2SeqSegmenter(BaseEstimator):
 
     def fit(self, X, y=None):
         """Trains the model on X and segments it; ``y`` is ignored (unsupervised)."""
+        x = self._frames(X)
         res = api.segment(
-            self._frames(X),
+            x,
             self.n_states,
             fps=self.fps,
             preset=self.preset,
@@ -97,7 +98,7 @@ class Seq2SeqSegmenter(BaseEstimator):
         )
         self.model_, self.labels_, self.n_states_, self.k_scores_ = res.model, res.labels, res.k, res.k_scores
         self.change_points_ = np.array([s["start"] for s in res.segments[1:]], np.int64)
-        self.n_channels_ = self._frames(X).shape[1]
+        self.n_channels_ = x.shape[1]
         return self
 
     def predict(self, X) -> np.ndarray:

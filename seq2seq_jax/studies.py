@@ -95,16 +95,14 @@ def score_raw(trial, cfg: segmentation.SegmentConfig) -> dict:
 def write_table(jsonl: Path, md: Path) -> None:
     rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
     raw = {name: {} for name in RAW}
-    by = {}
     for r in rows:
         if r["config"] in RAW:
             raw[r["config"]][r["trial"]] = r["scores"]
-            continue
-        for seg_name, sc in r["scores"].items():
-            fit = (
-                r["seconds_fit"] if r.get("trained", r["seconds_fit"] > 1.0) else 0.0
-            )  # rows before "trained": 0 s = restored
-            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = (sc, fit)
+
+    def with_fit(r, sc):  # rows before "trained" was stored: 0 s means restored
+        return sc, r["seconds_fit"] if r.get("trained", r["seconds_fit"] > 1.0) else 0.0
+
+    by = procedures(rows, min_seeds=1, value=with_fit)
     lines = [
         "# Study: model, training and segmentation settings on subject 86 (honest protocol, only k)",
         "",
@@ -242,15 +240,15 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
 LOO_CRITERION = ("acc_hungarian", "ari", "boundary_f1")  # a procedure is chosen by the mean of these
 
 
-def procedures(rows: list[dict], min_seeds: int = 3) -> dict:
-    """{(config, segmentation): {seed: {trial: scores}}} of the study rows, for the model configs trained with
-    at least ``min_seeds`` seeds on the same trials (the raw-frame baselines are left out)."""
+def procedures(rows: list[dict], min_seeds: int = 3, value=lambda row, scores: scores) -> dict:
+    """{(config, segmentation): {seed: {trial: value(row, scores)}}} of the study rows, for the model configs
+    with at least ``min_seeds`` seeds (the raw-frame baselines are left out)."""
     by: dict = {}
     for r in rows:
         if r["config"] in RAW:
             continue
         for seg_name, sc in r["scores"].items():
-            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = sc
+            by.setdefault((r["config"], seg_name), {}).setdefault(r["seed"], {})[r["trial"]] = value(r, sc)
     return {k: v for k, v in by.items() if len(v) >= min_seeds}
 
 

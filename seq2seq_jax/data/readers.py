@@ -34,6 +34,12 @@ def _exists(path) -> Path:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def not_float32(x: np.ndarray) -> np.ndarray:
+    """Mask of the values that float32 cannot hold: inf, or beyond its largest magnitude (NaN is not flagged)."""
+    with np.errstate(invalid="ignore"):
+        return np.isinf(x) | (np.abs(x) > FLOAT32_MAX)
+
+
 def _check_finite(x: np.ndarray, path, what="value") -> None:
     bad = ~np.isfinite(x)
     if bad.any():
@@ -266,7 +272,7 @@ def read_table_info(path: str | os.PathLike, key: str | None = None, columns=Non
             f"{path}: {len(rows)} frames have missing values (NaN or empty cells), frames {shown} (1-based){where}; "
             "fill or interpolate the gaps, or cut them out, before segmenting"
         )
-    bad = ~np.isfinite(x) | (np.abs(np.nan_to_num(x, posinf=np.inf, neginf=-np.inf)) > FLOAT32_MAX)
+    bad = not_float32(x)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         at = f"line {lines[r]}" if lines is not None else f"frame {r + 1}"
