@@ -165,6 +165,35 @@ def check_fps(fps) -> float:
     return float(fps)
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``); None where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(n_frames: int, hidden: int, channels: int) -> None:
+    """Refuses, before any training, a recording whose embedding would not fit in the available memory.
+
+    Every other stage stays flat in the length (training samples windows, the change-point search runs on at
+    most ``SegmentConfig.max_cpd_samples`` samples); the embedding holds ``hidden`` float32 states per frame,
+    with the copies that averaging and segmentation make: about 16 bytes x frames x (hidden + channels).
+    """
+    need = 16 * n_frames * (hidden + channels)
+    free = available_memory()
+    if free is not None and need > free:
+        raise DataError(
+            f"{n_frames:,} frames need about {need / 2**30:.1f} GiB for the embedding ({hidden} decoder states per "
+            f"frame, float32, and the copies segmentation makes), but {free / 2**30:.1f} GiB are available; segment "
+            "the recording in parts (the later parts with restore= the first part's model), or use a smaller model "
+            "(hidden=)"
+        )
+
+
 def fingerprint(x_TxC: np.ndarray) -> dict:
     """What a model trained on this sequence is trained on: its shape and a SHA-256 of its float32 values (the
     preprocessing, a z-score fitted to them, follows from the values)."""
@@ -304,6 +333,7 @@ def segment(
     elif cfg.train.iterations < 1:
         raise ValueError(f"iterations must be >= 1 to train a model, got {cfg.train.iterations}")
     x = _check_input(x_TxC, source + target)
+    check_memory(len(x), model.meta.model.hidden if model is not None else cfg.model.hidden, x.shape[1])
     n_windows = len(x) // target
     room = segmentation.max_segments(len(x) - source, fps, seg)
     if k != "auto" and k > min(n_windows, room):
@@ -334,15 +364,22 @@ def segment(
         model = Model(r.state["params"], r.meta)
     elif workdir is None and not isinstance(restore, Model):
         workdir = restore
+    from tqdm.auto import tqdm
+
     t1 = time.perf_counter()
+    stages = tqdm(total=2, desc=f"embedding {len(x):,} frames", unit="stage", disable=not progress)
     emb = model.embedding(x)
+    stages.update()
     t2 = time.perf_counter()
     k_scores = None
     z = model.meta.norm.apply(x)
     if k == "auto":
         k_max = min(AUTO_K_MAX, max(1, room), n_windows)
         k, k_scores = choose_k(emb.states[emb.covered], fps, seg, k_max, frames_TxD=z[emb.covered], progress=progress)
+    stages.set_description(f"segmenting into k = {k}")
     labels = segmentation.segment_states(emb, k, fps, seg, seed=seed, frames_TxD=z)
+    stages.update()
+    stages.close()
     labels = _first_appearance(labels)
     found = len(np.unique(labels))
     if found < k:

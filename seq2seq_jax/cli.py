@@ -3,6 +3,8 @@
     seq2seq-jax segment FILE --k 3 [--fps 120] [--columns a,b,c] [--key NAME] [--out DIR]
     seq2seq-jax segment FILE --k auto
     seq2seq-jax segment FILE --k 4 --fps 120 --preset mocap      # the settings validated on motion capture
+    seq2seq-jax segment 86_01.amc --k 4 --preset mocap           # CMU's ASF/AMC (86.asf beside it, or --asf)
+    seq2seq-jax segment take.bvh --k 3 --preset mocap            # BVH (frame rate from its Frame Time)
     seq2seq-jax segment NEW_FILE --k 3 --restore OUT/model        # reuse a trained model
 
 Writes into --out: labels.csv (frame, label), segments.csv (start, end, label, frames, seconds),
@@ -24,12 +26,24 @@ from seq2seq_jax import flags
 def _segment_cmd(a) -> int:
     from seq2seq_jax import api, train
     from seq2seq_jax.checkpoint import CheckpointError
-    from seq2seq_jax.data.readers import read_table_info
+    from seq2seq_jax.data import motion
+    from seq2seq_jax.data.readers import pick_columns, read_table_info
     from seq2seq_jax.data.sources import DataError
 
     try:
         cols = [c for c in a.columns.split(",") if c] if a.columns else None
-        x, names, header = read_table_info(a.file, key=a.key, columns=cols)
+        fps = a.fps
+        if motion.is_motion_file(a.file):
+            m = motion.read_motion(a.file, a.asf, a.fps)
+            x, names, header, fps = m.frames, list(m.names), None, m.fps
+            if cols:
+                x, names = pick_columns(x, names, cols, a.file)
+            print(f"{a.file}: {len(x)} frames at {fps:g} fps, {len(names)} channels (root position, exp-map joints)")
+        else:
+            if a.asf:
+                raise DataError(f"--asf is the skeleton of an .amc motion; {a.file} is not one")
+            x, names, header = read_table_info(a.file, key=a.key, columns=cols)
+            fps = 30.0 if fps is None else fps
         if header is not None:
             print(
                 f"{a.file}: "
@@ -45,7 +59,7 @@ def _segment_cmd(a) -> int:
         res = api.segment(
             x,
             a.k,
-            fps=a.fps,
+            fps=fps,
             preset=a.config,
             workdir=None if a.restore else out / "model",
             restore=a.restore,
@@ -74,7 +88,7 @@ def _segment_cmd(a) -> int:
         "classes": len(set(res.labels.tolist())),
         "frames": len(x),
         "channels": names,
-        "fps": a.fps,
+        "fps": fps,
         "k": res.k,
         "k_scores": res.k_scores,
         "segments": len(res.segments),
@@ -153,10 +167,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog="seq2seq-jax", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("segment", help="segment a multichannel time series (CSV, TSV, NPY, MAT)")
-    s.add_argument("file")
+    s = sub.add_parser("segment", help="segment a multichannel time series (CSV, TSV, NPY, MAT, AMC, BVH)")
+    s.add_argument("file", help="the recording: .csv .tsv .txt .npy .mat, or motion capture .amc (with its .asf) .bvh")
     s.add_argument("--k", type=_k, required=True, help="number of classes, or 'auto'")
-    s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    s.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="frames per second (default: a .bvh file's own rate, 120 for .amc as CMU's, else 30)",
+    )
+    s.add_argument("--asf", default=None, help="the skeleton of an .amc motion (default: NN.asf beside NN_MM.amc)")
     s.add_argument("--columns", default=None, help="comma-separated channel names or 0-based indices")
     s.add_argument("--key", default=None, help="array name in a MATLAB file")
     s.add_argument("--out", default=None, help="output folder (default FILE-stem_seq2seq/)")

@@ -5,15 +5,21 @@
 >>> labels = seg.fit_predict(X)            # X: (n_timepoints, n_channels); one state label per time point
 >>> seg.change_points_                     # the first time point of every segment after the first
 >>> seg.predict(X_other)                   # a new recording with the same channels, with the fitted model
+>>> Seq2SeqSegmenter(n_states=4, preset="mocap").fit_predict("86_01.amc")   # a file: .amc (86.asf beside it),
+...                                                                       # .bvh, .csv, .npy   # doctest: +SKIP
 
 The constructor only stores its keywords (``get_params``, ``set_params`` and ``sklearn.base.clone`` work);
 ``fit`` trains the model on the recording itself (unsupervised; ``y`` is ignored). Like aeon's
 ``BaseSegmenter``, ``axis`` names the time axis of X (0 here: rows are time points; 1: aeon's
-(n_channels, n_timepoints)); a 1-D X is one channel. ``predict`` returns the dense labels (aeon's
+(n_channels, n_timepoints)); a 1-D X is one channel. X may also be a file's path: a motion-capture file (.amc
+with its .asf found beside it, .bvh; read by ``seq2seq_jax.data.motion``, at the file's own frame rate unless
+``fps`` is set) or a table (.csv, .tsv, .npy; ``readers.read_table``). ``predict`` returns the dense labels (aeon's
 ``returns_dense = False``), ``change_points_`` the sparse change points.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -26,7 +32,8 @@ class Seq2SeqSegmenter(BaseEstimator):
 
     Args:
       n_states: number of states k, or "auto" (chosen by silhouette).
-      fps: time points per second (segment lengths, the change-point rate).
+      fps: time points per second (segment lengths, the change-point rate); None: a motion file's own rate,
+        else 30.
       preset: the settings to start from (``seq2seq_jax.presets``: "generic", "mocap", ...).
       hidden, source, target, iterations, lr, batch: override the preset's model and training.
       seg: a ``segmentation.SegmentConfig`` instead of the preset's segmentation.
@@ -35,7 +42,7 @@ class Seq2SeqSegmenter(BaseEstimator):
       workdir: keep the checkpoint there (default: not kept).
 
     Fitted attributes: ``labels_`` (the training recording's states), ``change_points_``, ``n_states_``,
-    ``k_scores_`` (with "auto"), ``model_`` (a ``seq2seq_jax.Model``), ``n_channels_``.
+    ``k_scores_`` (with "auto"), ``model_`` (a ``seq2seq_jax.Model``), ``n_channels_``, ``fps_`` (the rate used).
     """
 
     _tags = {"returns_dense": False, "capability:multivariate": True, "fit_is_empty": False}
@@ -43,7 +50,7 @@ class Seq2SeqSegmenter(BaseEstimator):
     def __init__(
         self,
         n_states=2,
-        fps=30.0,
+        fps=None,
         preset="generic",
         hidden=None,
         source=None,
@@ -70,21 +77,30 @@ class Seq2SeqSegmenter(BaseEstimator):
         self.axis = axis
         self.workdir = workdir
 
-    def _frames(self, X) -> np.ndarray:
+    def _frames(self, X) -> tuple[np.ndarray, float]:
+        """(frames (T, C), fps) of an array or a file."""
         if self.axis not in (0, 1):
             raise ValueError(f"axis must be 0 (time points in rows) or 1 (time points in columns), got {self.axis!r}")
+        fps = 30.0 if self.fps is None else self.fps
+        if isinstance(X, (str, os.PathLike)):
+            from seq2seq_jax.data import motion, readers
+
+            if motion.is_motion_file(X):
+                m = motion.read_motion(X, fps=self.fps)
+                return m.frames, m.fps
+            return readers.read_table(X)[0], fps
         x = np.asarray(X)
         if x.ndim == 1:
-            return x[:, None]
-        return x.T if self.axis == 1 else x
+            return x[:, None], fps
+        return (x.T if self.axis == 1 else x), fps
 
     def fit(self, X, y=None):
         """Trains the model on X and segments it; ``y`` is ignored (unsupervised)."""
-        x = self._frames(X)
+        x, fps = self._frames(X)
         res = api.segment(
             x,
             self.n_states,
-            fps=self.fps,
+            fps=fps,
             preset=self.preset,
             hidden=self.hidden,
             source=self.source,
@@ -98,7 +114,7 @@ class Seq2SeqSegmenter(BaseEstimator):
         )
         self.model_, self.labels_, self.n_states_, self.k_scores_ = res.model, res.labels, res.k, res.k_scores
         self.change_points_ = np.array([s["start"] for s in res.segments[1:]], np.int64)
-        self.n_channels_ = x.shape[1]
+        self.n_channels_, self.fps_ = x.shape[1], fps
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -107,10 +123,11 @@ class Seq2SeqSegmenter(BaseEstimator):
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError("this Seq2SeqSegmenter is not fitted yet; call fit(X) first")
+        x, fps = self._frames(X)
         res = api.segment(
-            self._frames(X),
+            x,
             self.n_states_,
-            fps=self.fps,
+            fps=fps,
             restore=self.model_,
             seg=self.seg,
             seed=self.seed,

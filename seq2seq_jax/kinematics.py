@@ -1,13 +1,19 @@
-"""Forward kinematics of the 38-joint CMU skeleton of the 117-value exponential-map files.
+"""Forward kinematics of exponential-map frames: the joint positions a video draws.
 
-The kinematic tree (parents and bone offsets) is shipped as ``cmu_skeleton.json``. Frame layout: values 0-2
-the root position, then 3 exponential-map values per joint (joint j uses 3+3j .. 5+3j). Row-vector
-convention: ``R_world[j] = R(expmap_j) @ R_world[parent]``, ``xyz[j] = offset[j] @ R_world[parent] +
-xyz[parent]``, the root adding the root position.
+A frame is the root position (values 0-2), then 3 exponential-map values per joint "slot". A ``Skeleton`` says
+which joint uses which slot, its parent and its bone offset. Row-vector convention throughout (the one of the
+CMU files): ``R_local[j] = A[j] @ R(expmap_j) @ A[j].T`` (A: the ASF bone axes, the identity elsewhere),
+``R_world[j] = R_local[j] @ R_world[parent]``, and ``xyz[j] = offset[j] @ R_world[parent] + xyz[parent]``, or
+``@ R_world[j]`` for skeletons whose offsets are bones that turn with their own joint (ASF: a bone's rotation
+moves its end). ``R`` is Rodrigues' formula.
+
+Skeletons: ``cmu117()`` (the 38-joint skeleton of the 117-value files, shipped as ``cmu_skeleton.json``),
+and the ones ``data.motion`` reads from ASF and BVH files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -19,11 +25,50 @@ from seq2seq_jax.data.sources import DataError
 SKELETON_PATH = Path(__file__).with_name("cmu_skeleton.json")
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class Skeleton:
+    """A kinematic tree over exponential-map frames.
+
+    Attributes:
+      names: joint names.
+      parent: parent joint index of each joint (-1: the root).
+      offset: (J, 3) bone offset of each joint, in the units of the root position.
+      slot: (J,) which exp-map triple of the frame turns the joint (triple s is values 3+3s .. 5+3s); -1: none
+        (a fixed joint, e.g. a BVH end site).
+      axis: (J, 3, 3) the frame each joint's rotation is expressed in (ASF ``axis``); None: the parent's.
+      offset_by: "parent" (the offset turns with the parent, BVH and the 117 files) or "own" (ASF bones).
+    """
+
+    names: tuple[str, ...]
+    parent: np.ndarray
+    offset: np.ndarray
+    slot: np.ndarray
+    axis: np.ndarray | None = None
+    offset_by: str = "parent"
+
+    @property
+    def values(self) -> int:
+        """Values per frame."""
+        return 3 + 3 * (int(self.slot.max()) + 1)
+
+    def bones(self) -> list[tuple[int, int]]:
+        """(child, parent) joint pairs to draw."""
+        return [(j, int(p)) for j, p in enumerate(self.parent) if p >= 0]
+
+
 @functools.cache
-def skeleton():
-    """(parent_J, offset_Jx3) of the CMU skeleton."""
+def cmu117() -> Skeleton:
+    """The 38-joint skeleton of the 117-value CMU files (every joint has its own slot, in order)."""
     d = json.loads(SKELETON_PATH.read_text())
-    return np.asarray(d["parent"], np.int64), np.asarray(d["offset"], np.float64)
+    parent = np.asarray(d["parent"], np.int64)
+    names = tuple(d.get("names") or (str(j) for j in range(len(parent))))
+    return Skeleton(names, parent, np.asarray(d["offset"], np.float64), np.arange(len(parent)))
+
+
+def skeleton():
+    """(parent_J, offset_Jx3) of the 117-value CMU skeleton."""
+    s = cmu117()
+    return s.parent, s.offset
 
 
 def expmap_to_rotmat(r_Nx3: np.ndarray) -> np.ndarray:
@@ -39,28 +84,32 @@ def expmap_to_rotmat(r_Nx3: np.ndarray) -> np.ndarray:
     return eye + np.sin(th) * K + (1 - np.cos(th)) * (K @ K)
 
 
-def forward_kinematics(frames_TxV: np.ndarray) -> np.ndarray:
-    """Joint positions (T, 38, 3) from 117-value frames."""
+def forward_kinematics(frames_TxV: np.ndarray, skel: Skeleton | None = None) -> np.ndarray:
+    """Joint positions (T, J, 3) of the frames (default skeleton: the 117-value CMU one)."""
+    s = cmu117() if skel is None else skel
     f = np.asarray(frames_TxV, np.float64)
-    parent, offset = skeleton()
-    J = len(parent)
-    if f.ndim != 2 or f.shape[1] != 3 + 3 * J:
-        raise DataError(f"forward kinematics needs frames of {3 + 3 * J} values (CMU layout), got shape {f.shape}")
-    rot = expmap_to_rotmat(f[:, 3:].reshape(len(f), J, 3))
-    xyz = np.zeros((len(f), J, 3))
-    R = np.zeros((len(f), J, 3, 3))
+    if f.ndim != 2 or f.shape[1] != s.values:
+        raise DataError(f"forward kinematics needs frames of {s.values} values (this skeleton), got shape {f.shape}")
+    T, J = len(f), len(s.parent)
+    rot = expmap_to_rotmat(f[:, 3:].reshape(T, -1, 3))
+    xyz = np.zeros((T, J, 3))
+    R = np.zeros((T, J, 3, 3))
+    eye = np.broadcast_to(np.eye(3), (T, 3, 3))
     for j in range(J):
-        p = parent[j]
+        local = rot[:, s.slot[j]] if s.slot[j] >= 0 else eye
+        if s.axis is not None:
+            local = s.axis[j] @ local @ s.axis[j].T
+        p = s.parent[j]
         if p < 0:
-            R[:, j] = rot[:, j]
-            xyz[:, j] = f[:, :3] + offset[j]
+            R[:, j] = local
+            xyz[:, j] = f[:, :3] + s.offset[j]
         else:
-            R[:, j] = rot[:, j] @ R[:, p]
-            xyz[:, j] = np.einsum("k,tkl->tl", offset[j], R[:, p]) + xyz[:, p]
+            R[:, j] = local @ R[:, p]
+            turn = R[:, j] if s.offset_by == "own" else R[:, p]
+            xyz[:, j] = np.einsum("k,tkl->tl", s.offset[j], turn) + xyz[:, p]
     return xyz.astype(np.float32)
 
 
 def bones():
-    """(child, parent) joint pairs to draw."""
-    parent, _ = skeleton()
-    return [(j, int(p)) for j, p in enumerate(parent) if p >= 0]
+    """(child, parent) joint pairs to draw (117-value CMU skeleton)."""
+    return cmu117().bones()

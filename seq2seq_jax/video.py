@@ -27,9 +27,13 @@ def _render(fig) -> Image.Image:
     return Image.fromarray(buf[..., :3].copy())
 
 
-def render_frames(frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0, max_frames: int = 400):
-    """PIL images of the video, sampled at ``video_fps`` (at most ``max_frames`` of them)."""
-    xyz = kinematics.forward_kinematics(frames_TxV)
+def render_frames(
+    frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0, max_frames: int = 400, skeleton=None
+):
+    """PIL images of the video, sampled at ``video_fps`` (at most ``max_frames`` of them); ``skeleton``: a
+    ``kinematics.Skeleton`` (default: the 117-value CMU one)."""
+    skeleton = skeleton or kinematics.cmu117()
+    xyz = kinematics.forward_kinematics(frames_TxV, skeleton)
     T = len(xyz)
     step = max(1, int(round(fps / video_fps)), int(np.ceil(T / max_frames)))
     ct, cp = plots.matched_colors(true, pred)
@@ -44,7 +48,7 @@ def render_frames(frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float 
     for t in range(0, T, step):
         ax_s.cla()
         p, r = xyz[t], xyz[t, 0]
-        for c, par in kinematics.bones():  # y is up in the CMU files
+        for c, par in skeleton.bones():  # y is up in the CMU, ASF and BVH files
             ax_s.plot([p[c, 0], p[par, 0]], [p[c, 2], p[par, 2]], [p[c, 1], p[par, 1]], color=cp[pred[t]], lw=3)
         ax_s.set_xlim(r[0] - lim, r[0] + lim)
         ax_s.set_ylim(r[2] - lim, r[2] + lim)
@@ -83,12 +87,16 @@ def ffmpeg_exe() -> str | None:
         return None
 
 
-def write_video(out_dir, name: str, frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0):
+def write_video(
+    out_dir, name: str, frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0, skeleton=None
+):
     """Writes ``name.gif`` and ``name.mp4`` (H.264, when an ffmpeg binary is found) into ``out_dir``; returns the
-    paths."""
+    paths. ``skeleton``: a ``kinematics.Skeleton`` (default: the 117-value CMU one)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    images, rate = render_frames(frames_TxV, pca_Tx3, np.asarray(true), np.asarray(pred), fps, video_fps)
+    images, rate = render_frames(
+        frames_TxV, pca_Tx3, np.asarray(true), np.asarray(pred), fps, video_fps, skeleton=skeleton
+    )
     gif = out_dir / f"{name}.gif"
     images[0].save(gif, save_all=True, append_images=images[1:], duration=int(1000 / rate), loop=0)
     paths = [gif]

@@ -256,3 +256,10 @@ def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
     assert "leave-one-trial-out" in studies.loo_report(rows)
     with pytest.raises(ValueError, match="no procedure has 3 seeds"):
         studies.leave_one_trial_out([r for r in rows if r["seed"] == 0])
+
+
+def test_motion_files_compares_every_amc_channel_with_the_mat_file(data, capsys):
+    assert _script("motion_files").main(_data_args(data)) == 0
+    rows = [ln.split() for ln in capsys.readouterr().out.splitlines()[1:]]
+    assert [r[0] for r in rows] == ["01", "09"] and [r[1] for r in rows] == ["4579", "4794"]
+    assert all(float(r[4]) < 1e-5 and float(r[5]) < 1e-12 and r[6] == "none" for r in rows)

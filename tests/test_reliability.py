@@ -242,3 +242,18 @@ def _script(name):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def test_a_recording_too_long_for_the_memory_is_refused_before_training(tmp_path, monkeypatch):
+    from seq2seq_jax import api
+
+    real = api.available_memory()
+    assert real is None or real > 2**20  # this machine's MemAvailable, in bytes
+    x = _recording(0)
+    need = 16 * len(x) * (32 + x.shape[1])
+    monkeypatch.setattr(api, "available_memory", lambda: need - 1)
+    with pytest.raises(DataError, match=r"600 frames need about 0\.0 GiB .* but 0\.0 GiB are available; segment"):
+        seq2seq_jax.segment(x, 2, hidden=32, iterations=5, workdir=tmp_path / "m")
+    assert not (tmp_path / "m").exists()  # refused before training: nothing written
+    monkeypatch.setattr(api, "available_memory", lambda: need)
+    assert seq2seq_jax.segment(x, 2, hidden=32, iterations=5).labels.shape == (600,)

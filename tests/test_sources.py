@@ -15,11 +15,15 @@ def test_git_blob_id_matches_git(tmp_path):
     assert sources.git_blob_id(f) == want
 
 
-def test_manifest_lists_trials_with_urls():
+def test_manifest_lists_trials_with_urls(mirror):
     e = sources.manifest()["cmu_mocap/subject_86/expmap/02.mat"]
     assert e.repo == "shlizee/interpretseq2seq"
     assert e.url.endswith("/shlizee/interpretseq2seq/master/data/cmu_mocap/subject_86/expmap/02.mat")
-    assert len(sources.manifest()) == 135
+    amc = sources.manifest()["cmu_amc/subject_86/86_05.amc"]
+    assert amc.url.endswith("/zhfe99/aca/master/data/moc/86/86_05.amc")
+    if mirror is not None and (mirror / "MANIFEST.tsv").is_file():  # the data's own list: every file, same ids
+        rows = [ln.split("\t") for ln in (mirror / "MANIFEST.tsv").read_text().splitlines()[1:] if ln]
+        assert {r[0]: r[1] for r in rows} == {k: v.blob for k, v in sources.manifest().items()}
 
 
 def test_data_root_precedence(monkeypatch, tmp_path):

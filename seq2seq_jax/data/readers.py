@@ -253,16 +253,7 @@ def read_table_info(path: str | os.PathLike, key: str | None = None, columns=Non
     if len(x) == 0:
         raise DataError(f"{path}: no frames (the file is empty)")
     if columns is not None:
-        idx = []
-        for c in columns:
-            c = str(c)
-            if c in names:
-                idx.append(names.index(c))
-            elif c.isdigit() and int(c) < x.shape[1]:
-                idx.append(int(c))
-            else:
-                raise DataError(f"{path}: no column {c!r}; columns are {names}")
-        x, names = x[:, idx], [names[i] for i in idx]
+        x, names = pick_columns(x, names, columns, path)
     bad = np.isnan(x)
     if bad.any():
         rows = np.flatnonzero(bad.any(1))
@@ -281,6 +272,21 @@ def read_table_info(path: str | os.PathLike, key: str | None = None, columns=Non
             f"(largest {FLOAT32_MAX:.3g}); fix that value or rescale the channel"
         )
     return x.astype(np.float32), names, header if lines is not None else None
+
+
+def pick_columns(x: np.ndarray, names: list[str], columns, path) -> tuple[np.ndarray, list[str]]:
+    """The ``columns`` (names, or 0-based indices) of ``x`` and their names."""
+    idx = []
+    for c in columns:
+        c = str(c)
+        if c in names:
+            idx.append(names.index(c))
+        elif c.isdigit() and int(c) < x.shape[1]:
+            idx.append(int(c))
+        else:
+            shown = names if len(names) <= 12 else [*names[:12], "..."]
+            raise DataError(f"{path}: no column {c!r}; columns are {shown}")
+    return x[:, idx], [names[i] for i in idx]
 
 
 def _read_delimited(path: Path, delimiter):

@@ -214,6 +214,23 @@ def gt_path(trial: str) -> str:
     return f"cmu_mocap/subject_86/segmentation_ground_truth/{check_trial(trial)}_ground_truth.txt"
 
 
+def amc_path(trial: str) -> str:
+    """CMU's own motion file of the trial (ASF/AMC, the MAT file's source; see ``data.motion``)."""
+    return f"cmu_amc/subject_86/86_{check_trial(trial)}.amc"
+
+
+ASF_PATH = "cmu_amc/subject_86/86.asf"
+
+
+def load_amc(trial: str, data_dir=None, mirror=None):
+    """Fetches (if needed), verifies and reads the trial's AMC motion with subject 86's skeleton: a
+    ``motion.Motion`` whose frames are the MAT file's channels."""
+    from seq2seq_jax.data import motion
+
+    asf = motion.read_asf(sources.fetch(ASF_PATH, data_dir, mirror))
+    return motion.read_amc(sources.fetch(amc_path(trial), data_dir, mirror), asf, FPS)
+
+
 def available_trials(data_dir=None, mirror=None) -> list[str]:
     """Trials whose recording can be had without the network (all of them when no mirror is set)."""
     return [t for t in TRIALS if sources.is_available(mat_path(t), data_dir, mirror)]
