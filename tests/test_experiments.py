@@ -263,3 +263,17 @@ def test_motion_files_compares_every_amc_channel_with_the_mat_file(data, capsys)
     rows = [ln.split() for ln in capsys.readouterr().out.splitlines()[1:]]
     assert [r[0] for r in rows] == ["01", "09"] and [r[1] for r in rows] == ["4579", "4794"]
     assert all(float(r[4]) < 1e-5 and float(r[5]) < 1e-12 and r[6] == "none" for r in rows)
+
+
+def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, data, capsys):
+    out = tmp_path / "d.json"
+    assert _script("diagnose").main(["--trial", "09", "--out", str(out)] + _data_args(data)) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[1].startswith("subject86 (1)") and "ours" in rows[1] and "frames" in rows[2]
+    item = json.loads(out.read_text())["subject86"][0]
+    assert item["trial"] == "09" and item["ours"]["true_cuts"] == 5
+    assert 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1 and set(item["frames"]["true_cuts_clustered"]) == {
+        "mean",
+        "std",
+        "mean_std",
+    }

@@ -1,0 +1,121 @@
+"""Where our segmentation loses, and where the frames-only baseline does: change points or clustering
+(``seq2seq_jax.diagnostics``), on the subject-86 dev trials and on blended case-(i) sequences.
+
+    python experiments/diagnose.py                                     # the shipped subject-86 models (seed 0)
+    python experiments/diagnose.py --s86_dirs checkpoints/subject86 runs/s86_seed1 runs/s86_seed2
+    python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --num_actions 3 --total_num_actions 5
+
+Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
+Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N --train_dir DIR`` (same
+--num_actions, --total_num_actions, --seeds). The segmentation is the --preset's for both (one setting for all
+recordings); the frames' view is the baseline's. For each, the mean over trials or draws of:
+
+- pipeline: the segmentation (Hungarian, ARI, boundary F1);
+- cuts + true labels: our change points with each piece labelled by its majority true class (the cuts' ceiling);
+- true cuts + clustering: the true segments clustered into k by each segment descriptor (the clustering's
+  ceiling), mean / std / mean_std.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from seq2seq_jax import diagnostics, embed, flags, metrics, presets, protocols, train
+from seq2seq_jax.data import subject86_trials as s86
+from seq2seq_jax.segmentation.config import SEGMENT_STATS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _row(name: str, items: list[dict]) -> str:
+    def m(path, key):
+        vals = []
+        for it in items:
+            v = it
+            for p in path:
+                v = v[p]
+            vals.append(v[key])
+        return np.mean(vals)
+
+    out = []
+    for view in ("ours", "frames"):
+        pipe = [m((view, "pipeline"), k) for k in ("acc_hungarian", "ari", "boundary_f1")]
+        cut = m((view, "cuts_true_labels"), "ari")
+        clu = [m((view, "true_cuts_clustered", s), "ari") for s in SEGMENT_STATS]
+        cuts = np.mean([it[view]["cuts"] for it in items])
+        out.append(
+            f"{name:18s} {view:6s} {pipe[0]:.3f} {pipe[1]:.3f} {pipe[2]:.3f} | {cut:.3f} | "
+            + " ".join(f"{c:.3f}" for c in clu)
+            + f" | {cuts:4.1f} / {np.mean([it[view]['true_cuts'] for it in items]):4.1f}"
+        )
+    return "\n".join(out)
+
+
+HEADER = (
+    "data               view   Hung  ARI   bF1   | cuts+true labels ARI | true cuts clustered ARI: "
+    + " ".join(SEGMENT_STATS)
+    + " | cuts / true"
+)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="mocap", choices=list(presets.PRESETS), help="the segmentation settings")
+    p.add_argument("--s86_dirs", nargs="+", default=[str(REPO / "checkpoints" / "subject86")], help="'none': skip")
+    p.add_argument("--trial", nargs="+", default=["all"], help="subject-86 trials (default: all that can be had)")
+    p.add_argument("--blend_dir", default=None, help="checkpoints of concat_cmu.py --blend draws")
+    p.add_argument("--blend", type=float, default=0.5)
+    p.add_argument("--num_actions", type=int, default=3)
+    p.add_argument("--total_num_actions", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=10, help="blended draws: seeds 0 .. N-1")
+    p.add_argument("--out", default=None, help="write the per-item decompositions here (JSON)")
+    flags.add_data_flags(p)
+    a = p.parse_args(argv)
+    cfg = presets.get(a.preset).segment
+    data = {"data_dir": a.data_dir, "mirror": a.mirror}
+    results = {}
+    print(HEADER)
+    if a.s86_dirs != ["none"]:
+        items = []
+        for d in a.s86_dirs:
+            for t in protocols.trials_with_checkpoints(s86.resolve_trials(a.trial, **data), Path(d)):
+                tr = s86.load_trial(t, **data)
+                params, meta, _ = train.load(Path(d) / f"trial_{t}")
+                z = meta.norm.apply(tr.frames)
+                emb = embed.collect(params, meta.model, z)
+                it = diagnostics.decompose_embedding(
+                    emb, z, tr.labels, tr.k, tr.fps, tr.windows, cfg, protocols.BASELINE
+                )
+                items.append({"trial": t, "models": str(d), **it})
+        if items:
+            print(_row(f"subject86 ({len(items)})", items))
+            results["subject86"] = items
+    if a.blend_dir:
+        items = []
+        for seed in range(a.seeds):
+            seq, ckpt, _ = protocols.concat_draw(
+                seed, a.num_actions, a.total_num_actions, None, "train", a.blend_dir, blend_s=a.blend, **data
+            )
+            params, meta, _ = train.load(ckpt)
+            z = meta.norm.apply(seq.frames)
+            emb = embed.collect(params, meta.model, z)
+            windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
+            k = len(seq.actions)
+            it = diagnostics.decompose_embedding(emb, z, seq.labels, k, seq.fps, windows, cfg, protocols.BASELINE)
+            items.append({"seed": seed, **it})
+        name = f"blend {a.num_actions}a{a.total_num_actions}c ({len(items)})"
+        print(_row(name, items))
+        results[name] = items
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps(results, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

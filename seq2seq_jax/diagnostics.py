@@ -1,0 +1,87 @@
+"""Where a segmentation loses: its change points, or its clustering of the segments.
+
+Our segmentation is two steps: change points cut the recording into pieces, then the pieces are clustered into
+k classes. ``decompose`` scores each step alone against the truth, on one recording:
+
+- ``pipeline``: the segmentation itself (change points, then clustering);
+- ``cuts_true_labels``: our change points, each piece labelled with its most frequent true class: what a
+  perfect clustering of our pieces would score (the change points' ceiling; extra cuts cost nothing here);
+- ``true_cuts_clustered``: the true segments clustered into k by our descriptor (the clustering's ceiling,
+  with perfect change points), for each segment descriptor (``SegmentConfig.segment_stats``).
+
+Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case-(i) sequences
+(docs/results/diagnosis.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from seq2seq_jax import embed, metrics
+from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts, smooth_in_time
+from seq2seq_jax.segmentation.clustering import cluster_segments
+from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
+from seq2seq_jax.segmentation.segment import cpd_step, features, segment_embedding
+
+
+def our_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig) -> tuple[int, list[int]]:
+    """(sub-sampling step, change points in sub-sampled samples) of ``segment_embedding``'s search (no splices)."""
+    step = cpd_step(len(f_TxF), fps, cfg)
+    min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
+    min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
+    fc = smooth_in_time(f_TxF, cfg.cpd_smooth_s * fps)[::step]
+    return step, change_points(fc, cfg.max_bkps, min_size, min_bkps)
+
+
+def majority_labels(true_T, pieces_T) -> np.ndarray:
+    """Each piece labelled with its most frequent true class."""
+    true_T, pieces_T = np.asarray(true_T), np.asarray(pieces_T)
+    out = np.empty_like(true_T)
+    for p in np.unique(pieces_T):
+        m = pieces_T == p
+        out[m] = np.bincount(true_T[m]).argmax()
+    return out
+
+
+def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig) -> dict:
+    """The scores of the three parts (module docstring), each ``metrics.all_metrics``; with ``states_TxH`` None
+    the features are the frames' alone (the baseline's view). Also ``cuts`` / ``true_cuts``: their counts."""
+    frames = np.asarray(frames_TxD)
+    if states_TxH is None:
+        cfg = dataclasses.replace(cfg, frames_weight=0.0)
+        x, fr = frames, None
+    else:
+        x, fr = np.asarray(states_TxH), frames
+    true_T = np.asarray(true_T)
+    f = features(x, cfg, fr)
+    step, cuts = our_cuts(f, k, fps, cfg)
+    pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
+    truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
+    out = {
+        "pipeline": metrics.all_metrics(true_T, segment_embedding(x, k, fps, cfg, frames_TxD=fr), windows),
+        "cuts_true_labels": metrics.all_metrics(true_T, majority_labels(true_T, pieces), windows),
+        "true_cuts_clustered": {
+            s: metrics.all_metrics(true_T, cluster_segments(f, truth_pieces, k, cfg.linkage, s), windows)
+            for s in SEGMENT_STATS
+        },
+        "cuts": len(cuts),
+        "true_cuts": int(truth_pieces.max()),
+    }
+    return out
+
+
+def decompose_embedding(
+    emb: embed.Embedding, z_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig, baseline: SegmentConfig
+) -> dict:
+    """``decompose`` on the frames a decoder predicted (as ``segment_states`` segments them): ours (the states
+    beside the frames, ``cfg``) and the frames alone (``baseline``): {"ours": ..., "frames": ...}."""
+    cov = np.asarray(emb.covered)
+    z, y = np.asarray(z_TxD)[cov], np.asarray(true_T)[cov]
+    first = int(np.flatnonzero(cov)[0])
+    win = [(a - first, b - first) for a, b in windows]
+    return {
+        "ours": decompose(emb.states[cov], z, y, k, fps, win, cfg),
+        "frames": decompose(None, z, y, k, fps, win, baseline),
+    }

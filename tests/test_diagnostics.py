@@ -1,0 +1,46 @@
+"""The decomposition of a segmentation's error into its change points and its clustering."""
+
+import numpy as np
+
+from seq2seq_jax import diagnostics, metrics
+from seq2seq_jax.segmentation.config import SegmentConfig
+
+
+def test_majority_labels_give_each_piece_its_most_frequent_class():
+    true = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2])
+    pieces = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2])
+    np.testing.assert_array_equal(diagnostics.majority_labels(true, pieces), [0, 0, 1, 1, 1, 1, 2, 2, 2])
+
+
+def test_decompose_separates_cut_errors_from_clustering_errors():
+    """Three regimes: A (still near 0), B (still at 3) and C (oscillating around A's mean): the change points
+    find every boundary; clustering the true segments by their means confuses A and C, by their spread A and B,
+    by both none."""
+    rng = np.random.default_rng(0)
+    fps, n = 30.0, 300
+    t = np.arange(n)
+
+    def a():
+        return rng.uniform(-0.2, 0.2, size=2) + 0.05 * rng.normal(size=(n, 2))
+
+    def b():
+        return 3.0 + 0.05 * rng.normal(size=(n, 2))
+
+    def c():
+        ph = rng.uniform(0, 2 * np.pi)
+        wave = np.stack([np.sin(2 * np.pi * t / 15 + ph), np.cos(2 * np.pi * t / 15 + ph)], 1)
+        return rng.uniform(-0.2, 0.2, size=2) + 2.0 * wave
+
+    x = np.concatenate([a(), b(), c(), a(), b(), c()])
+    y = np.repeat([0, 1, 2, 0, 1, 2], n)
+    cuts = [n * i for i in range(1, 6)]
+    windows = metrics.windows_around(cuts, int(fps))
+    cfg = SegmentConfig(frames_weight=0.0, pca_var=2, linkage="ward")
+    d = diagnostics.decompose(x, x, y, 3, fps, windows, cfg)
+    assert d["true_cuts"] == 5 and d["cuts"] >= 5
+    assert d["cuts_true_labels"]["ari"] > 0.95  # every true boundary among the change points
+    clustered = {s: d["true_cuts_clustered"][s]["ari"] for s in ("mean", "std", "mean_std")}
+    assert clustered["mean_std"] == 1.0  # where it sits and how it moves: the three regimes
+    assert clustered["mean"] < 0.7 and clustered["std"] < 0.7  # A and C share a mean, A and B a spread
+    frames_view = diagnostics.decompose(None, x, y, 3, fps, windows, cfg)
+    assert frames_view["cuts_true_labels"]["ari"] > 0.95 and set(frames_view) == set(d)
