@@ -4,12 +4,12 @@
     seq2seq-jax segment FILE --k auto
     seq2seq-jax segment FILE --k 4 --fps 120 --preset mocap      # the settings validated on motion capture
     seq2seq-jax segment 86_01.amc --k 4 --preset mocap           # CMU's ASF/AMC (86.asf beside it, or --asf)
-    seq2seq-jax segment take.bvh --k 3 --preset mocap            # BVH (frame rate from its Frame Time)
+    seq2seq-jax segment take.bvh --k 3 --preset mocap --video    # BVH (rate from its Frame Time); GIF + MP4
     seq2seq-jax segment NEW_FILE --k 3 --restore OUT/model        # reuse a trained model
 
 Writes into --out: labels.csv (frame, label), segments.csv (start, end, label, frames, seconds),
-segmentation.png, segmentation_pca.png, summary.json (config, timings, the k scores when --k auto), and the
-model checkpoint in model/.
+segmentation.png, segmentation_pca.png, summary.json (config, timings, the k scores when --k auto), the model
+checkpoint in model/, and with --video (motion capture) segmentation.gif / .mp4 of the skeleton.
 """
 
 from __future__ import annotations
@@ -35,13 +35,17 @@ def _segment_cmd(a) -> int:
         fps = a.fps
         if motion.is_motion_file(a.file):
             m = motion.read_motion(a.file, a.asf, a.fps)
-            x, names, header, fps = m.frames, list(m.names), None, m.fps
+            x, names, header, fps, skel = m.frames, list(m.names), None, m.fps, m.skeleton
             if cols:
                 x, names = pick_columns(x, names, cols, a.file)
             print(f"{a.file}: {len(x)} frames at {fps:g} fps, {len(names)} channels (root position, exp-map joints)")
         else:
             if a.asf:
                 raise DataError(f"--asf is the skeleton of an .amc motion; {a.file} is not one")
+            if a.video:
+                raise DataError(
+                    f"--video draws the skeleton of a motion-capture file (.amc, .bvh); {a.file} is not one"
+                )
             x, names, header = read_table_info(a.file, key=a.key, columns=cols)
             fps = 30.0 if fps is None else fps
         if header is not None:
@@ -82,6 +86,12 @@ def _segment_cmd(a) -> int:
         w.writeheader()
         w.writerows(res.segments)
     pngs = [] if a.no_plots else [str(p) for p in res.plot(out)]
+    videos = []
+    if a.video:
+        from seq2seq_jax import embed, video
+
+        p3, _ = embed.pca(res.embedding, 3)
+        videos = [str(p) for p in video.write_video(out, "segmentation", x, p3, None, res.labels, fps, skeleton=skel)]
     summary = {
         "file": str(a.file),
         "data": data,
@@ -101,6 +111,7 @@ def _segment_cmd(a) -> int:
             "segmentation": vars(res.config.segment),
         },
         "plots": pngs,
+        "video": videos,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(
@@ -118,6 +129,7 @@ def _segment_cmd(a) -> int:
     print(
         f"wrote {out}/labels.csv, segments.csv, summary.json"
         + (", plots" if pngs else "")
+        + (" and the video" if a.video else "")
         + f"; model in {res.workdir}"
     )
     return 0
@@ -188,6 +200,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="replace the results and model in --out even when they come from another recording",
     )
     s.add_argument("--no_plots", action="store_true")
+    s.add_argument(
+        "--video", action="store_true", help="motion capture: a GIF and an MP4 of the skeleton coloured by segment"
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
     a.config = flags.resolve(s, a)

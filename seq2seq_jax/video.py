@@ -36,7 +36,8 @@ def render_frames(
     xyz = kinematics.forward_kinematics(frames_TxV, skeleton)
     T = len(xyz)
     step = max(1, int(round(fps / video_fps)), int(np.ceil(T / max_frames)))
-    ct, cp = plots.matched_colors(true, pred)
+    rows = ((1, pred), (0, true)) if true is not None else ((0, pred),)  # no truth: the prediction alone
+    ct, cp = plots.matched_colors(pred if true is None else true, pred)
     lim = 0.6 * np.percentile(np.abs(xyz - xyz[:, :1]).max(axis=(1, 2)), 99)  # zoomed on the body
     fig = plt.figure(figsize=(10, 6), dpi=72)
     grid = fig.add_gridspec(2, 2, height_ratios=(4, 1), left=0.1, right=0.98, top=0.95, bottom=0.08, hspace=0.15)
@@ -63,11 +64,12 @@ def render_frames(
         ax_p.set_zlim(lo[2], hi[2])
         ax_p.set_title("embedding (PCA)")
         ax_b.cla()
-        for row, lab, col in ((1, pred, cp), (0, true, ct)):
+        for row, lab in rows:
+            col = cp if lab is pred else ct
             for a, e, c in plots._runs(lab[: t + 1]):
                 ax_b.barh(row, e - a, left=a, color=col[c], height=0.8)
         ax_b.set_xlim(0, T)
-        ax_b.set_yticks([0, 1], ["truth", "prediction"])
+        ax_b.set_yticks(*(([0, 1], ["truth", "prediction"]) if true is not None else ([0], ["prediction"])))
         ax_b.set_xlabel("frame")
         images.append(_render(fig))
     plt.close(fig)
@@ -91,12 +93,12 @@ def write_video(
     out_dir, name: str, frames_TxV, pca_Tx3, true, pred, fps: float, video_fps: float = 10.0, skeleton=None
 ):
     """Writes ``name.gif`` and ``name.mp4`` (H.264, when an ffmpeg binary is found) into ``out_dir``; returns the
-    paths. ``skeleton``: a ``kinematics.Skeleton`` (default: the 117-value CMU one)."""
+    paths. ``skeleton``: a ``kinematics.Skeleton`` (default: the 117-value CMU one); ``true`` None: the
+    prediction's bar alone."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    images, rate = render_frames(
-        frames_TxV, pca_Tx3, np.asarray(true), np.asarray(pred), fps, video_fps, skeleton=skeleton
-    )
+    true = None if true is None else np.asarray(true)
+    images, rate = render_frames(frames_TxV, pca_Tx3, true, np.asarray(pred), fps, video_fps, skeleton=skeleton)
     gif = out_dir / f"{name}.gif"
     images[0].save(gif, save_all=True, append_images=images[1:], duration=int(1000 / rate), loop=0)
     paths = [gif]

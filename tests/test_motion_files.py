@@ -3,6 +3,7 @@ formats' own definitions, and bad files are refused with the file, the line and 
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,8 +162,16 @@ def test_segment_command_and_estimator_read_motion_files(tmp_path, asf_file, dat
     rng = np.random.default_rng(1)
     angles = np.repeat(rng.uniform(-60, 60, size=(2, 9)), 150, axis=0) + rng.normal(scale=2, size=(300, 9))
     bvh, _ = _bvh(tmp_path, angles, frame_time="0.0333333")
-    assert cli.main(["segment", str(bvh), "--k", "2", "--out", str(tmp_path / "b"), *tiny]) == 0
-    assert json.loads((tmp_path / "b" / "summary.json").read_text())["fps"] == 30.0
+    assert cli.main(["segment", str(bvh), "--k", "2", "--out", str(tmp_path / "b"), "--video", *tiny]) == 0
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["fps"] == 30.0 and [Path(v).suffix for v in summary["video"]] == [".gif", ".mp4"]
+    from PIL import Image
+
+    assert Image.open(summary["video"][0]).n_frames == 100  # 10 s at the video's 10 frames a second
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n3,4\n")
+    assert cli.main(["segment", str(table), "--k", "2", "--video", "--out", str(tmp_path / "t")]) == 2
+    assert "--video draws the skeleton of a motion-capture file" in capsys.readouterr().err
     est = Seq2SeqSegmenter(n_states=2, hidden=16, iterations=30, source=20, target=10)
     labels = est.fit_predict(str(bvh))
     assert labels.shape == (300,) and est.fps_ == 30.0 and est.n_channels_ == 12
