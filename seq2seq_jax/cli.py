@@ -32,10 +32,10 @@ def _segment_cmd(a) -> int:
 
     try:
         cols = [c for c in a.columns.split(",") if c] if a.columns else None
-        fps = a.fps
+        fps, m = a.fps, None
         if motion.is_motion_file(a.file):
             m = motion.read_motion(a.file, a.asf, a.fps)
-            x, names, header, fps, skel = m.frames, list(m.names), None, m.fps, m.skeleton
+            x, names, header, fps = m.frames, list(m.names), None, m.fps
             if cols:
                 x, names = pick_columns(x, names, cols, a.file)
             print(f"{a.file}: {len(x)} frames at {fps:g} fps, {len(names)} channels (root position, exp-map joints)")
@@ -91,7 +91,9 @@ def _segment_cmd(a) -> int:
         from seq2seq_jax import embed, video
 
         p3, _ = embed.pca(res.embedding, 3)
-        videos = [str(p) for p in video.write_video(out, "segmentation", x, p3, None, res.labels, fps, skeleton=skel)]
+        # the skeleton draws all of the file's channels, whichever --columns were segmented
+        paths = video.write_video(out, "segmentation", m.frames, p3, None, res.labels, fps, skeleton=m.skeleton)
+        videos = [str(p) for p in paths]
     summary = {
         "file": str(a.file),
         "data": data,

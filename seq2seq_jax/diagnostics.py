@@ -20,19 +20,10 @@ import dataclasses
 import numpy as np
 
 from seq2seq_jax import embed, metrics
-from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts, smooth_in_time
+from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.segment import cpd_step, features, segment_embedding
-
-
-def our_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig) -> tuple[int, list[int]]:
-    """(sub-sampling step, change points in sub-sampled samples) of ``segment_embedding``'s search (no splices)."""
-    step = cpd_step(len(f_TxF), fps, cfg)
-    min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
-    min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
-    fc = smooth_in_time(f_TxF, cfg.cpd_smooth_s * fps)[::step]
-    return step, change_points(fc, cfg.max_bkps, min_size, min_bkps)
+from seq2seq_jax.segmentation.segment import cpd_grid, features, search_cuts, segment_embedding
 
 
 def majority_labels(true_T, pieces_T) -> np.ndarray:
@@ -56,7 +47,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         x, fr = np.asarray(states_TxH), frames
     true_T = np.asarray(true_T)
     f = features(x, cfg, fr)
-    step, cuts = our_cuts(f, k, fps, cfg)
+    step, cuts = cpd_grid(len(f), fps, cfg)[0], search_cuts(f, k, fps, cfg)
     pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
     out = {

@@ -108,8 +108,3 @@ def forward_kinematics(frames_TxV: np.ndarray, skel: Skeleton | None = None) -> 
             turn = R[:, j] if s.offset_by == "own" else R[:, p]
             xyz[:, j] = np.einsum("k,tkl->tl", s.offset[j], turn) + xyz[:, p]
     return xyz.astype(np.float32)
-
-
-def bones():
-    """(child, parent) joint pairs to draw (117-value CMU skeleton)."""
-    return cmu117().bones()

@@ -36,8 +36,8 @@ def render_frames(
     xyz = kinematics.forward_kinematics(frames_TxV, skeleton)
     T = len(xyz)
     step = max(1, int(round(fps / video_fps)), int(np.ceil(T / max_frames)))
-    rows = ((1, pred), (0, true)) if true is not None else ((0, pred),)  # no truth: the prediction alone
     ct, cp = plots.matched_colors(pred if true is None else true, pred)
+    bars = [("prediction", pred, cp)] + ([("truth", true, ct)] if true is not None else [])  # top to bottom
     lim = 0.6 * np.percentile(np.abs(xyz - xyz[:, :1]).max(axis=(1, 2)), 99)  # zoomed on the body
     fig = plt.figure(figsize=(10, 6), dpi=72)
     grid = fig.add_gridspec(2, 2, height_ratios=(4, 1), left=0.1, right=0.98, top=0.95, bottom=0.08, hspace=0.15)
@@ -64,12 +64,11 @@ def render_frames(
         ax_p.set_zlim(lo[2], hi[2])
         ax_p.set_title("embedding (PCA)")
         ax_b.cla()
-        for row, lab in rows:
-            col = cp if lab is pred else ct
+        for row, (_, lab, col) in enumerate(reversed(bars)):
             for a, e, c in plots._runs(lab[: t + 1]):
                 ax_b.barh(row, e - a, left=a, color=col[c], height=0.8)
         ax_b.set_xlim(0, T)
-        ax_b.set_yticks(*(([0, 1], ["truth", "prediction"]) if true is not None else ([0], ["prediction"])))
+        ax_b.set_yticks(range(len(bars)), [name for name, _, _ in reversed(bars)])
         ax_b.set_xlabel("frame")
         images.append(_render(fig))
     plt.close(fig)

@@ -162,9 +162,12 @@ def test_segment_command_and_estimator_read_motion_files(tmp_path, asf_file, dat
     rng = np.random.default_rng(1)
     angles = np.repeat(rng.uniform(-60, 60, size=(2, 9)), 150, axis=0) + rng.normal(scale=2, size=(300, 9))
     bvh, _ = _bvh(tmp_path, angles, frame_time="0.0333333")
-    assert cli.main(["segment", str(bvh), "--k", "2", "--out", str(tmp_path / "b"), "--video", *tiny]) == 0
+    joints = ["Spine.e0", "Spine.e1", "Spine.e2", "Arm.e0", "Arm.e1", "Arm.e2"]
+    args = [str(bvh), "--k", "2", "--columns", ",".join(joints), "--out", str(tmp_path / "b"), "--video", *tiny]
+    assert cli.main(["segment", *args]) == 0
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
-    assert summary["fps"] == 30.0 and [Path(v).suffix for v in summary["video"]] == [".gif", ".mp4"]
+    assert summary["fps"] == 30.0 and summary["channels"] == joints  # the video still draws the whole skeleton
+    assert [Path(v).suffix for v in summary["video"]] == [".gif", ".mp4"]
     from PIL import Image
 
     assert Image.open(summary["video"][0]).n_frames == 100  # 10 s at the video's 10 frames a second

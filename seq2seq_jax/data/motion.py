@@ -256,21 +256,12 @@ def read_amc(path: str | os.PathLike, asf: Asf | str | os.PathLike | None = None
     if not isinstance(asf, Asf):
         asf = read_asf(find_asf(path) if asf is None else asf)
     dof = asf.dof
-    with open(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not a text file (byte {err.start} is not UTF-8 text)") from None
     unit = None
     frames: list[dict] = []
     numbers: list[int] = []
     lines_of: list[int] = []
     cur = None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        t = line.split()
-        if not t or t[0].startswith("#"):
-            continue
+    for lineno, t in _lines(path):
         if t[0].startswith(":"):
             if frames:
                 raise DataError(f"{path}: line {lineno}: header keyword {t[0]!r} after the first frame")

@@ -37,8 +37,7 @@ def max_segments(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()
     frames at ``fps`` (the most classes method "cpd" can form; the frame methods are not limited)."""
     if cfg.method != "cpd":
         return max(1, n_frames)
-    step = cpd_step(n_frames, fps, cfg)
-    min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
+    step, min_size = cpd_grid(n_frames, fps, cfg)
     return max(1, -(-n_frames // step) // min_size)
 
 
@@ -47,6 +46,21 @@ def cpd_step(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()) ->
     longer than ``cfg.max_cpd_samples`` samples at that rate (the kernel search's memory and time grow with the
     square of the samples)."""
     return max(1, int(round(fps / cfg.target_fps)), -(-n_frames // cfg.max_cpd_samples))
+
+
+def cpd_grid(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> tuple[int, int]:
+    """(sub-sampling step, shortest segment in sub-sampled samples) of the change-point search."""
+    step = cpd_step(n_frames, fps, cfg)
+    return step, max(2, int(round(cfg.min_seg_s * fps / step)))
+
+
+def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> list[int]:
+    """The kernel change points of the features (in sub-sampled samples, ``cpd_grid``), smoothed by
+    ``cfg.cpd_smooth_s`` first, at least k - 1 + ``cfg.min_segments_over_k`` of them (splices aside)."""
+    step, min_size = cpd_grid(len(f_TxF), fps, cfg)
+    fc = smooth_in_time(f_TxF, cfg.cpd_smooth_s * fps)[::step]  # f itself, sub-sampled, when cpd_smooth_s is 0
+    min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
+    return change_points(fc, cfg.max_bkps, min_size, min_bkps)
 
 
 def segment_embedding(
@@ -66,22 +80,15 @@ def segment_embedding(
         raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
     f = features(x, cfg, frames_TxD)
     if cfg.method == "cpd":
-        step = cpd_step(len(f), fps, cfg)
+        step, min_size = cpd_grid(len(f), fps, cfg)
         fs = f[::step]
-        min_size = max(2, int(round(cfg.min_seg_s * fps / step)))
         if splices_N is None:
             splices_N = [] if frames_TxD is None else config_splices(frames_TxD, fps, cfg)
         sp = sorted({int(round(t / step)) for t in splices_N} - {0, len(fs)})
         if cfg.within_recordings == "none" and len(sp) + 1 >= k:
             cuts = sp
         else:
-            fc = smooth_in_time(f, cfg.cpd_smooth_s * fps)[::step]  # fs itself when cpd_smooth_s is 0
-            min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
-            cuts = [
-                c
-                for c in change_points(fc, cfg.max_bkps, min_size, min_bkps)
-                if all(abs(c - t) >= min_size for t in sp)
-            ]
+            cuts = [c for c in search_cuts(f, k, fps, cfg) if all(abs(c - t) >= min_size for t in sp)]
             cuts = sorted(set(cuts) | set(sp))
         lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
         return np.repeat(lab, step)[: len(x)]
