@@ -36,6 +36,11 @@ def majority_labels(true_T, pieces_T) -> np.ndarray:
     return out
 
 
+def _linkage(cfg: SegmentConfig, stats: str) -> str:
+    """cfg's linkage, or average linkage for the spread descriptors when cfg's works on segment means only."""
+    return "average" if cfg.linkage == "ward_whitened" and stats != "mean" else cfg.linkage
+
+
 def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig) -> dict:
     """The scores of the three parts (module docstring), each ``metrics.all_metrics``; with ``states_TxH`` None
     the features are the frames' alone (the baseline's view). Also ``cuts`` / ``true_cuts``: their counts."""
@@ -54,7 +59,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "pipeline": metrics.all_metrics(true_T, segment_embedding(x, k, fps, cfg, frames_TxD=fr), windows),
         "cuts_true_labels": metrics.all_metrics(true_T, majority_labels(true_T, pieces), windows),
         "true_cuts_clustered": {
-            s: metrics.all_metrics(true_T, cluster_segments(f, truth_pieces, k, cfg.linkage, s), windows)
+            s: metrics.all_metrics(true_T, cluster_segments(f, truth_pieces, k, _linkage(cfg, s), s), windows)
             for s in SEGMENT_STATS
         },
         "cuts": len(cuts),

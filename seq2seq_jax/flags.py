@@ -10,7 +10,14 @@ import argparse
 
 from seq2seq_jax import presets
 from seq2seq_jax.config import ADVERSARIAL, DTYPES
-from seq2seq_jax.segmentation.config import METHODS, RECORDING_MODES, SEGMENT_STATS
+from seq2seq_jax.segmentation.config import LINKAGES, METHODS, RECORDING_MODES, SEGMENT_STATS
+
+
+def _yes_no(text: str) -> bool:
+    if text not in ("yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+    return text == "yes"
+
 
 # (flag names, config block, field, type, help); the first name is the reference's where it had one
 MODEL_FLAGS = (
@@ -53,6 +60,21 @@ SEGMENT_FLAGS = (
         "min_segments_over_k",
         int,
         "at least k - 1 + this many change points (0: the elbow alone)",
+    ),
+    (
+        ("--linkage",),
+        "segment",
+        "linkage",
+        LINKAGES,
+        "clustering of segments: 'ward_whitened' (Ward on the samples, whitened), 'average' (cosine) or 'ward'",
+    ),
+    (
+        ("--frames_in_clustering",),
+        "segment",
+        "frames_in_clustering",
+        _yes_no,
+        "yes/no: the frames' features also in the clustering of segments (no: the embedding alone; the frames "
+        "serve the change points)",
     ),
     (("--segmentation",), "segment", "method", METHODS, "change points ('cpd') or clustering of frames"),
 )

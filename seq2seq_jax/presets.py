@@ -46,7 +46,7 @@ SUBJECT86 = Preset(
     "subject86",
     ModelConfig(hidden=256),
     TrainConfig(lr=1e-3, iterations=1000, save_every=500, keep=2),
-    SegmentConfig(cpd_smooth_s=0.25),
+    SegmentConfig(cpd_smooth_s=0.25, min_segments_over_k=2, linkage="ward_whitened", frames_in_clustering=False),
     "python experiments/subject86.py",
 )
 PAPER = Preset(

@@ -56,6 +56,20 @@ SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features sm
         linkage="average", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=1
     ),
     "kmeans_1s": _S(method="kmeans", frames_weight=0.0),
+    # whitened Ward (clustering.whitened_ward) on the same cuts as the last average-linkage rows; "states": the
+    # segments clustered by the decoder states alone (the frames serve the change points)
+    "cpd_wward_smooth0.25_minseg": _S(
+        linkage="ward_whitened", frames_weight=0.0, cpd_smooth_s=0.25, min_segments_over_k=1
+    ),
+    "cpd_wward_frames0.5_smooth0.25_minseg": _S(
+        linkage="ward_whitened", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=1
+    ),
+    "cpd_wward_states_frames0.5_smooth0.25_minseg": _S(
+        linkage="ward_whitened", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=1, frames_in_clustering=False
+    ),
+    "cpd_wward_states_frames0.5_smooth0.25_minseg2": _S(
+        linkage="ward_whitened", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=2, frames_in_clustering=False
+    ),
 }
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 

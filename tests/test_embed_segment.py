@@ -247,3 +247,57 @@ def test_long_recordings_are_searched_at_a_bounded_number_of_samples(monkeypatch
     assert len(got) == 2 and all(abs(g - c) <= 2 * segment_module.cpd_step(n, 50.0, cfg) for g, c in zip(got, cuts))
     with pytest.raises(ValueError, match="max_cpd_samples must be >= 100"):
         segmentation.SegmentConfig(max_cpd_samples=10)
+
+
+def _dominant_and_two_minor(rng, noise=0.3):
+    """One action holding 6 of 8 segments, alternating between two sub-movements (+-0.5 on channel 0), and two
+    short actions in the same direction from it (channel 1 at 2 and at 6): class per segment and lengths."""
+    means = [(0.5, 0), (-0.5, 0)] * 3 + [(0, 2.0), (0, 6.0)]
+    cls, lens = [0] * 6 + [1, 2], [100] * 8
+    x = np.concatenate([np.r_[m, np.zeros(4)] + rng.normal(0, noise, (n, 6)) for m, n in zip(means, lens)])
+    return x, np.repeat(cls, lens), np.repeat(np.arange(8), lens)
+
+
+def test_whitened_ward_keeps_a_dominant_action_whole_where_cosine_splits_it():
+    """Cosine distance measures directions from the recording's mean, which a dominant action makes its own: its
+    sub-movements point opposite ways and the two other actions the same way, so average linkage joins the two
+    others and splits the dominant one. Whitened Ward has no origin and weighs each segment by its length."""
+    rng = np.random.default_rng(0)
+    x, true, seg = _dominant_and_two_minor(rng)
+    cos = segmentation.cluster_segments(x - x.mean(0), seg, 3, "average", "mean")
+    ww = segmentation.cluster_segments(x, seg, 3, "ward_whitened", "mean")
+    assert metrics.accuracy_hungarian(true, cos) < 0.8
+    assert metrics.accuracy_hungarian(true, ww) == 1.0
+    # any invertible linear map of the features (scale, rotation, a block's weight) gives the same partition
+    a = rng.normal(size=(6, 6)) + 3 * np.eye(6)
+    assert metrics.accuracy_hungarian(ww, segmentation.cluster_segments(x @ a + 7.0, seg, 3, "ward_whitened")) == 1.0
+    # a segment counts by its length: a 10-sample sliver of action 0, far off (channel 1 at -4), joins it; counted
+    # as one point like the others, it would have kept a class of its own and forced actions 1 and 2 together
+    x2 = np.concatenate([x, np.r_[0, -4.0, np.zeros(4)] + rng.normal(0, 0.3, (10, 6))])
+    seg2, true2 = np.r_[seg, np.full(10, 8)], np.r_[true, np.full(10, 0)]
+    assert metrics.accuracy_hungarian(true2, segmentation.cluster_segments(x2, seg2, 3, "ward_whitened")) == 1.0
+    # as many segments as classes or fewer: each its own class
+    assert len(set(segmentation.cluster_segments(x[:200], seg[:200], 3, "ward_whitened"))) == 2
+    with pytest.raises(ValueError, match="segment means"):
+        segmentation.cluster_segments(x, seg, 3, "ward_whitened", "std")
+    with pytest.raises(ValueError, match="segment_stats 'mean'"):
+        segmentation.SegmentConfig(linkage="ward_whitened", segment_stats="std")
+
+
+def test_frames_in_clustering_false_clusters_by_the_embedding_alone():
+    """The frames join the change-point search either way; with frames_in_clustering False only the embedding
+    decides which segments share a class."""
+    rng = np.random.default_rng(1)
+    lens = [150] * 4
+    states = np.concatenate([np.r_[3.0 * c, 0, 0] + rng.normal(0, 0.3, (n, 3)) for c, n in zip([0, 1, 0, 1], lens)])
+    frames = np.concatenate([np.r_[0, 3.0 * c, 0] + rng.normal(0, 0.3, (n, 3)) for c, n in zip([0, 0, 1, 1], lens)])
+    base = segmentation.SegmentConfig(linkage="ward_whitened", frames_weight=3.0, min_segments_over_k=0)
+    import dataclasses
+
+    only = segmentation.segment_embedding(
+        states, 2, 30.0, dataclasses.replace(base, frames_in_clustering=False), frames_TxD=frames
+    )
+    both = segmentation.segment_embedding(states, 2, 30.0, base, frames_TxD=frames)
+    true = np.repeat([0, 1, 0, 1], lens)
+    assert metrics.n_segments(only) == 4 and metrics.accuracy_hungarian(true, only) > 0.98
+    assert metrics.accuracy_hungarian(true, both) < 0.9  # the frames, weighted 3x, would have grouped 0-1 / 2-3

@@ -170,6 +170,8 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
     cfg = s86.parse_args(["--cpd_smooth_s", "0.5", "--hidden", "64", "--untied"]).config
     assert (cfg.segment.cpd_smooth_s, cfg.model.hidden, cfg.model.tied) == (0.5, 64, False)
     assert cfg.train == presets.SUBJECT86.train and cfg.segment.frames_weight == presets.SUBJECT86.segment.frames_weight
+    ward = s86.parse_args(["--linkage", "ward_whitened", "--frames_in_clustering", "no"]).config.segment
+    assert (ward.linkage, ward.frames_in_clustering) == ("ward_whitened", False)
     paper = s86.parse_args(["--preset", "paper", "--iterations", "5"]).config
     assert (paper.model.hidden, paper.train.lr, paper.train.iterations) == (1024, 1e-4, 5)
     for bad, msg in (
@@ -178,6 +180,8 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
         (["--learning_rate", "0"], "learning rate must be > 0"),
         (["--hidden", "0"], "hidden must be >= 1"),
         (["--preset", "nope"], "invalid choice"),
+        (["--frames_in_clustering", "maybe"], "expected yes or no"),
+        (["--linkage", "ward_whitened", "--segment_stats", "std"], "use segment_stats 'mean'"),
     ):
         with pytest.raises(SystemExit):
             s86.parse_args(bad)

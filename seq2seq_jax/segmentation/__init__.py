@@ -1,16 +1,18 @@
 """Segmentation: ours (honest, only k is given) and the reference's two protocols, named as such.
 
-Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA,
-sub-sampled to about 30 frames per second and cut by kernel change-point detection (``changepoints``: ruptures
-``KernelCPD``, RBF kernel, the number of change points at the elbow of the cost curve but at least k, so that
-there are more segments than classes), optionally on features smoothed in time (``cpd_smooth_s``); the
-segments' descriptors are then clustered into k classes (``clustering``: agglomerative, average linkage on
-cosine distance; Ward by option). When the normalized input frames are given, their PCA features are appended
-(``frames_weight``), and *splices* are found in them (``splices``: frames where most channels jump at once, as
-where separate recordings were joined); every splice is a cut, and with ``within_recordings="none"`` the pieces
-between splices are not cut further (case i, where every clip is one action). Segments are described by their
-mean (default) or, with ``segment_stats="std"``, by the spread of each feature: how a segment moves rather than
-where it sits. Alternatives kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
+Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA, sub-sampled to
+about 30 frames per second and cut by kernel change-point detection (``changepoints``: ruptures ``KernelCPD``, RBF
+kernel, the number of change points at the elbow of the cost curve but at least k, so that there are more segments
+than classes), optionally on features smoothed in time (``cpd_smooth_s``); the segments are then clustered into k
+classes (``clustering``: agglomerative, average linkage on cosine distance of segment descriptors by default;
+``linkage="ward_whitened"``, the motion-capture presets' choice: Ward on the samples with each segment whole, in
+features whitened by the pooled within-segment covariance). When the normalized input frames are given, their PCA
+features are appended (``frames_weight``; with ``frames_in_clustering=False`` for the change points only), and
+*splices* are found in them (``splices``: frames where most channels jump at once, as where separate recordings were
+joined); every splice is a cut, and with ``within_recordings="none"`` the pieces between splices are not cut further
+(case i, where every clip is one action). Segments are described by their mean (default) or, with
+``segment_stats="std"``, by the spread of each feature: how a segment moves rather than where it sits. Alternatives
+kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
 
 ``reference``: the reference's cut rule (case i) and ground-truth-boundary protocol (subject 86).
 """

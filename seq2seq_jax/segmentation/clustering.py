@@ -21,15 +21,59 @@ def segment_descriptors(f_NxC, seg_N, stats: str = "mean") -> np.ndarray:
     return np.concatenate(rows, 1)
 
 
+def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
+    """Ward's minimum-variance clustering of the samples into k classes with every segment kept whole, in the
+    feature space whitened by the pooled within-segment covariance (Ledoit-Wolf shrinkage); returns a class per
+    sample. Merging groups a and b costs n_a n_b / (n_a + n_b) |m_a - m_b|^2 (n: samples, m: whitened means), so
+    a segment counts by its length, and a short segment's noisy mean is cheap to merge. The result does not
+    change under any invertible linear map of the features (their scale, the frames' weight), and, unlike cosine
+    distance, it has no origin: cosine measures directions from the recording's mean, which under a dominant
+    action is that action's own mean, so its segments point anywhere and the other actions' segments all point
+    alike (docs/results/clustering.md)."""
+    from sklearn.covariance import LedoitWolf
+
+    seg_N = np.asarray(seg_N)
+    ids, idx = np.unique(seg_N, return_inverse=True)
+    if len(ids) <= k:
+        return idx
+    f = np.asarray(f_NxC, np.float64)
+    n = np.bincount(idx).astype(np.float64)
+    means = np.stack([f[idx == i].mean(0) for i in range(len(ids))])
+    within = f - means[idx]
+    whiten = np.linalg.cholesky(np.linalg.inv(LedoitWolf().fit(within).covariance_))
+    m = means @ whiten
+    # Lance-Williams is not needed at this size (tens of segments): merge the cheapest pair until k are left;
+    # scikit-learn's and SciPy's Ward take no sample weights.
+    groups = [[i] for i in range(len(ids))]
+    while len(groups) > k:
+        size = n[:, None] * n[None] / (n[:, None] + n[None])
+        cost = size * ((m[:, None] - m[None]) ** 2).sum(-1)
+        cost[np.tril_indices(len(cost))] = np.inf
+        a, b = np.unravel_index(np.argmin(cost), cost.shape)
+        m[a] = (n[a] * m[a] + n[b] * m[b]) / (n[a] + n[b])
+        n[a] += n[b]
+        groups[a] += groups.pop(b)
+        m, n = np.delete(m, b, 0), np.delete(n, b)
+    label_of = np.empty(len(ids), np.int64)
+    for c, members in enumerate(groups):
+        label_of[members] = c
+    return label_of[idx]
+
+
 def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "mean") -> np.ndarray:
     """Agglomerative clustering of segment descriptors (``segment_descriptors``) into k classes; returns a class
     per sample. Ward, or average linkage: on cosine distance for descriptors with the mean (a posture is a
     direction in feature space), on Euclidean distance for "std" (how much a segment moves matters, not only
-    which features move: walking and running move the same joints, running more)."""
+    which features move: walking and running move the same joints, running more). "ward_whitened":
+    ``whitened_ward`` of the samples themselves (segment means only)."""
     from sklearn.cluster import AgglomerativeClustering
 
     if linkage not in LINKAGES:
         raise ValueError(f"unknown linkage {linkage!r}; choose one of {LINKAGES}")
+    if linkage == "ward_whitened":
+        if stats != "mean":
+            raise ValueError(f"linkage 'ward_whitened' clusters segment means; segment_stats {stats!r} needs another")
+        return whitened_ward(f_NxC, seg_N, k)
     ids = np.unique(seg_N)
     desc = segment_descriptors(f_NxC, seg_N, stats)
     if len(ids) <= k:

@@ -7,7 +7,7 @@ import dataclasses
 METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
 SEGMENT_STATS = ("mean", "std", "mean_std")  # SegmentConfig.segment_stats
-LINKAGES = ("average", "ward")  # SegmentConfig.linkage
+LINKAGES = ("average", "ward", "ward_whitened")  # SegmentConfig.linkage
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +22,9 @@ class SegmentConfig:
     max_bkps: int = 25  # the elbow is searched over 0 .. max_bkps change points
     min_seg_s: float = 1.0  # shortest segment, seconds
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
-    linkage: str = "average"  # clustering of segments: "average" (cosine distance; Euclidean for "std") or "ward"
+    linkage: str = "average"  # clustering of segments: "average" (cosine distance; Euclidean for "std"), "ward"
+    # (on segment descriptors), or "ward_whitened" (Ward on the samples, segments whole, whitened features:
+    # clustering.whitened_ward)
     segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves) or "mean_std"
     frames_weight: float = 0.5  # weight of the input frames' PCA features beside the states' (0: states only);
     # each block is scaled to unit RMS norm first
@@ -34,6 +36,8 @@ class SegmentConfig:
     # change-point detection only (0: none): the decoder states jitter from window to window
     min_segments_over_k: int = 1  # at least k - 1 + this many change points, so that there are more segments than
     # classes and the clustering decides which segments share a class (0: the elbow alone)
+    frames_in_clustering: bool = True  # the frames' features also in the clustering of segments (False: they
+    # serve the change points only, and the segments are clustered by the embedding alone)
 
     def __post_init__(self):
         for name, allowed in (
@@ -44,6 +48,11 @@ class SegmentConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
+        if self.linkage == "ward_whitened" and self.segment_stats != "mean":
+            raise ValueError(
+                f"linkage 'ward_whitened' clusters segment means; use segment_stats 'mean' (got {self.segment_stats!r})"
+                " or linkage 'average'"
+            )
         if self.min_segments_over_k < 0:
             raise ValueError(f"min_segments_over_k must be >= 0 (0: the elbow alone), got {self.min_segments_over_k}")
         if self.cpd_smooth_s < 0:

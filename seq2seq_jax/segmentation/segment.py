@@ -90,6 +90,8 @@ def segment_embedding(
         else:
             cuts = [c for c in search_cuts(f, k, fps, cfg) if all(abs(c - t) >= min_size for t in sp)]
             cuts = sorted(set(cuts) | set(sp))
+        if frames_TxD is not None and cfg.frames_weight > 0 and not cfg.frames_in_clustering:
+            fs = features(x, cfg)[::step]  # the embedding's own features
         lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
         return np.repeat(lab, step)[: len(x)]
     if cfg.method == "kmeans":
