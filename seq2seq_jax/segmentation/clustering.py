@@ -25,8 +25,8 @@ def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
     """Ward's minimum-variance clustering of the samples into k classes with every segment kept whole, in the
     feature space whitened by the pooled within-segment covariance (Ledoit-Wolf shrinkage); returns a class per
     sample. Merging groups a and b costs n_a n_b / (n_a + n_b) |m_a - m_b|^2 (n: samples, m: whitened means), so
-    a segment counts by its length, and a short segment's noisy mean is cheap to merge. The result does not
-    change under any invertible linear map of the features (their scale, the frames' weight), and, unlike cosine
+    a segment counts by its length, and a short segment's noisy mean is cheap to merge. An invertible linear map
+    of the features (their scale, the frames' weight) changes nothing but the shrinkage, and, unlike cosine
     distance, it has no origin: cosine measures directions from the recording's mean, which under a dominant
     action is that action's own mean, so its segments point anywhere and the other actions' segments all point
     alike (docs/results/clustering.md)."""
