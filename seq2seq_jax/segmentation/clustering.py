@@ -38,7 +38,7 @@ def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
         return idx
     f = np.asarray(f_NxC, np.float64)
     n = np.bincount(idx).astype(np.float64)
-    means = np.stack([f[idx == i].mean(0) for i in range(len(ids))])
+    means = segment_descriptors(f, seg_N, "mean")  # in the order of ids
     within = f - means[idx]
     whiten = np.linalg.cholesky(np.linalg.inv(LedoitWolf().fit(within).covariance_))
     m = means @ whiten

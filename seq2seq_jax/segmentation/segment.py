@@ -18,18 +18,36 @@ def _pca_features(x, cfg: SegmentConfig):
     return f
 
 
-def features(x_TxH, cfg: SegmentConfig, frames_TxD=None):
-    """PCA features of the embedding, with the input frames' PCA features appended when given and
-    ``cfg.frames_weight`` > 0 (each block scaled to unit RMS norm, the frames then weighted)."""
+def _pca_blocks(x_TxH, cfg: SegmentConfig, frames_TxD=None):
+    """(PCA features of the embedding, PCA features of the frames or None when not given or not weighted)."""
     x = np.asarray(x_TxH, np.float64)
     if cfg.l2_normalize:
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     f = _pca_features(x, cfg)
     if frames_TxD is None or cfg.frames_weight <= 0:
+        return f, None
+    return f, _pca_features(np.asarray(frames_TxD, np.float64), cfg)
+
+
+def _joined(f, fr, cfg: SegmentConfig):
+    if fr is None:
         return f
-    fr = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
     rms = lambda a: np.sqrt(np.mean(np.sum(a * a, axis=1))) + 1e-12  # noqa: E731
     return np.concatenate([f / rms(f), cfg.frames_weight * fr / rms(fr)], axis=1)
+
+
+def features(x_TxH, cfg: SegmentConfig, frames_TxD=None):
+    """PCA features of the embedding, with the input frames' PCA features appended when given and
+    ``cfg.frames_weight`` > 0 (each block scaled to unit RMS norm, the frames then weighted)."""
+    return _joined(*_pca_blocks(x_TxH, cfg, frames_TxD), cfg)
+
+
+def feature_sets(x_TxH, cfg: SegmentConfig, frames_TxD=None):
+    """(the features the change points are searched in, ``features``; those the segments are clustered by: the
+    same, or the embedding's PCA features alone when ``cfg.frames_in_clustering`` is False), each PCA done once."""
+    f, fr = _pca_blocks(x_TxH, cfg, frames_TxD)
+    joined = _joined(f, fr, cfg)
+    return joined, joined if cfg.frames_in_clustering else f
 
 
 def max_segments(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> int:
@@ -78,21 +96,19 @@ def segment_embedding(
         raise ValueError(f"k must be >= 1, got {k}")
     if frames_TxD is not None and len(frames_TxD) != len(x):
         raise ValueError(f"{len(frames_TxD)} frames for an embedding of {len(x)}")
-    f = features(x, cfg, frames_TxD)
+    f, f_cluster = feature_sets(x, cfg, frames_TxD)
     if cfg.method == "cpd":
         step, min_size = cpd_grid(len(f), fps, cfg)
-        fs = f[::step]
+        n_sub = -(-len(f) // step)  # samples after sub-sampling
         if splices_N is None:
             splices_N = [] if frames_TxD is None else config_splices(frames_TxD, fps, cfg)
-        sp = sorted({int(round(t / step)) for t in splices_N} - {0, len(fs)})
+        sp = sorted({int(round(t / step)) for t in splices_N} - {0, n_sub})
         if cfg.within_recordings == "none" and len(sp) + 1 >= k:
             cuts = sp
         else:
             cuts = [c for c in search_cuts(f, k, fps, cfg) if all(abs(c - t) >= min_size for t in sp)]
             cuts = sorted(set(cuts) | set(sp))
-        if frames_TxD is not None and cfg.frames_weight > 0 and not cfg.frames_in_clustering:
-            fs = features(x, cfg)[::step]  # the embedding's own features
-        lab = cluster_segments(fs, labels_from_cuts(len(fs), cuts), k, cfg.linkage, cfg.segment_stats)
+        lab = cluster_segments(f_cluster[::step], labels_from_cuts(n_sub, cuts), k, cfg.linkage, cfg.segment_stats)
         return np.repeat(lab, step)[: len(x)]
     if cfg.method == "kmeans":
         from sklearn.cluster import KMeans
