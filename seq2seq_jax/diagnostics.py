@@ -23,7 +23,7 @@ from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.segment import cpd_grid, features, search_cuts, segment_embedding
+from seq2seq_jax.segmentation.segment import cpd_grid, feature_sets, search_cuts, segment_embedding
 
 
 def majority_labels(true_T, pieces_T) -> np.ndarray:
@@ -51,7 +51,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
     else:
         x, fr = np.asarray(states_TxH), frames
     true_T = np.asarray(true_T)
-    f = features(x, cfg, fr)
+    f, f_cluster = feature_sets(x, cfg, fr)  # the change points' features, and the clustering's (as the pipeline)
     step, cuts = cpd_grid(len(f), fps, cfg)[0], search_cuts(f, k, fps, cfg)
     pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
@@ -59,7 +59,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "pipeline": metrics.all_metrics(true_T, segment_embedding(x, k, fps, cfg, frames_TxD=fr), windows),
         "cuts_true_labels": metrics.all_metrics(true_T, majority_labels(true_T, pieces), windows),
         "true_cuts_clustered": {
-            s: metrics.all_metrics(true_T, cluster_segments(f, truth_pieces, k, _linkage(cfg, s), s), windows)
+            s: metrics.all_metrics(true_T, cluster_segments(f_cluster, truth_pieces, k, _linkage(cfg, s), s), windows)
             for s in SEGMENT_STATS
         },
         "cuts": len(cuts),

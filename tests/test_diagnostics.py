@@ -44,3 +44,21 @@ def test_decompose_separates_cut_errors_from_clustering_errors():
     assert clustered["mean"] < 0.7 and clustered["std"] < 0.7  # A and C share a mean, A and B a spread
     frames_view = diagnostics.decompose(None, x, y, 3, fps, windows, cfg)
     assert frames_view["cuts_true_labels"]["ari"] > 0.95 and set(frames_view) == set(d)
+
+
+def test_true_cuts_are_clustered_by_the_features_the_pipeline_clusters_by():
+    """With frames_in_clustering False the pipeline clusters by the embedding alone; the clustering's ceiling must
+    too: states that tell the classes apart, frames (weighted 3x) that group the segments the other way."""
+    import dataclasses
+
+    rng = np.random.default_rng(1)
+    lens, fps = [150] * 4, 30.0
+    states = np.concatenate([np.r_[3.0 * c, 0, 0] + rng.normal(0, 0.3, (n, 3)) for c, n in zip([0, 1, 0, 1], lens)])
+    frames = np.concatenate([np.r_[0, 3.0 * c, 0] + rng.normal(0, 0.3, (n, 3)) for c, n in zip([0, 0, 1, 1], lens)])
+    y = np.repeat([0, 1, 0, 1], lens)
+    windows = metrics.windows_around([150, 300, 450], int(fps))
+    both = SegmentConfig(linkage="ward_whitened", frames_weight=3.0, min_segments_over_k=0)
+    only = dataclasses.replace(both, frames_in_clustering=False)
+    d = diagnostics.decompose(states, frames, y, 2, fps, windows, only)
+    assert d["true_cuts_clustered"]["mean"]["ari"] == 1.0 and d["pipeline"]["ari"] > 0.95
+    assert diagnostics.decompose(states, frames, y, 2, fps, windows, both)["true_cuts_clustered"]["mean"]["ari"] < 0.5
