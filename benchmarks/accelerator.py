@@ -135,7 +135,7 @@ def paper_on_subject86(size: dict, data_dir, mirror, workdir: Path) -> dict:
     for preset, steps in ((presets.PAPER, size["paper_steps"]), (presets.SUBJECT86, size["default_steps"])):
         steps = steps or preset.train.iterations
         p = preset.replace(
-            model={"hidden": size["hidden"]}, train={"iterations": steps, "keep": 1, "save_every": steps}
+            model={"hidden": size["hidden"]}, train={"iterations": steps, "keep": 1, "save_every": steps, "models": 1}
         )
         t0 = time.perf_counter()
         fits = fitting.fit_together(
@@ -147,7 +147,9 @@ def paper_on_subject86(size: dict, data_dir, mirror, workdir: Path) -> dict:
             progress=False,
         )
         seconds = time.perf_counter() - t0
-        rows = [protocols.score_subject86(t, params, meta, p.segment) for t, (params, meta, _, _) in zip(loaded, fits)]
+        rows = [
+            protocols.score_subject86(t, [(params, meta)], p.segment) for t, (params, meta, _, _) in zip(loaded, fits)
+        ]
         mean = {
             proto: {k: float(np.mean([r[proto][k] for r in rows])) for k in ("acc_hungarian", "ari", "boundary_f1")}
             for proto in ("ours", "oracle", "baseline")

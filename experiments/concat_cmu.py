@@ -60,7 +60,8 @@ def parse_args(argv=None):
 
 
 def _fits(a, seeds):
-    """Yields (seed, drawn, fit) per draw: trained (or resumed) one by one, or all at once with --together."""
+    """Yields (seed, drawn, ([(params, meta)] per model of the draw's ensemble, z, seconds)) per draw: trained (or
+    resumed) one by one, or all at once with --together."""
     actions = [s for s in a.actions.split(",") if s] if a.actions else None
     cfg = a.config
     draws = (
@@ -69,20 +70,19 @@ def _fits(a, seeds):
         )
         for s in seeds
     )
+    n = cfg.train.models
     if a.together:
         drawn = list(draws)
         t0 = time.perf_counter()
         seqs, dirs, infos = zip(*drawn)
         kw = {"load_step": a.load, "progress": not a.quiet, "seeds": seeds}
-        fits = fitting.fit_together([q.frames for q in seqs], cfg.model, cfg.train, list(dirs), list(infos), **kw)
-        print(f"trained {len(seeds)} models together in {time.perf_counter() - t0:.0f} s", flush=True)
+        fits = fitting.fit_ensembles_together([q.frames for q in seqs], cfg.model, cfg.train, dirs, infos, **kw)
+        print(f"trained {len(seeds) * n} models together in {time.perf_counter() - t0:.0f} s", flush=True)
         yield from zip(seeds, drawn, fits)
         return
     for s, (seq, workdir, info) in zip(seeds, draws):
         train = dataclasses.replace(cfg.train, seed=s)
-        fit = fitting.fit_or_restore(
-            seq.frames, cfg.model, train, workdir, info, load_step=a.load, progress=not a.quiet
-        )
+        fit = fitting.fit_ensemble(seq.frames, cfg.model, train, workdir, info, load_step=a.load, progress=not a.quiet)
         yield s, (seq, workdir, info), fit
 
 
@@ -96,10 +96,10 @@ def main(argv=None) -> int:
     print(protocols.concat_header())
 
     def score_all():
-        for s, (seq, workdir, _), (params, meta, z, t_fit) in _fits(a, seeds):
+        for s, (seq, workdir, _), (fits, z, t_fit) in _fits(a, seeds):
             out = None if a.no_plots else a.out
             video = (a.video_dir or a.out) if a.gen_video else None
-            r = protocols.score_concat(seq, params, meta, z, a.config.segment, s, a.threshold, out, workdir.name, video)
+            r = protocols.score_concat(seq, fits, z, a.config.segment, s, a.threshold, out, workdir.name, video)
             r.update({"seconds_fit": t_fit, "checkpoint": str(workdir)})
             if a.together:
                 r["trained_together"] = True  # seconds_fit: the whole group's training

@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         for name, (m, t) in studies.CONFIGS.items():
             print(
                 f"{name:18s} hidden {m.hidden} S/T {m.source}/{m.target} tied {m.tied} adversarial {m.adversarial} "
-                f"lr {t.lr} iterations {t.iterations}"
+                f"lr {t.lr} iterations {t.iterations} models {t.models}"
             )
         return 0
     if a.loo:

@@ -82,20 +82,19 @@ def main(argv=None) -> int:
     )
 
     def score_all():
-        for trial, params, meta, t_fit, workdir in models:
+        for trial, fits, t_fit, workdir in models:
             res = protocols.score_subject86(
-                trial, params, meta, cfg.segment, None if a.no_plots else out, oracle=not a.no_oracle
+                trial, fits, cfg.segment, None if a.no_plots else out, oracle=not a.no_oracle
             )
             res.update({"seconds_fit": t_fit, "restored" if a.restore else "trained": str(workdir)})
             if a.together:
                 res["trained_together"] = len(trials)
-            if not a.no_plots and (workdir / "metrics.jsonl").exists():
+            metrics_file = fitting.saved_members(workdir)[0] / "metrics.jsonl"  # an ensemble: its first model's
+            if not a.no_plots and metrics_file.exists():
                 res.setdefault("files", []).append(
                     str(
                         plots.loss_curve(
-                            out / f"trial_{trial.trial}_loss.png",
-                            workdir / "metrics.jsonl",
-                            title=f"trial {trial.trial}",
+                            out / f"trial_{trial.trial}_loss.png", metrics_file, title=f"trial {trial.trial}"
                         )
                     )
                 )

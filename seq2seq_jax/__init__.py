@@ -6,7 +6,7 @@ embedding of a GRU sequence-to-sequence model (Su & Shlizerman, Frontiers in AI 
 
 __version__ = "0.1.0"
 
-from seq2seq_jax.api import Model, SegmentResult, segment  # noqa: E402
+from seq2seq_jax.api import Ensemble, Model, SegmentResult, load, segment  # noqa: E402
 from seq2seq_jax.estimator import Seq2SeqSegmenter  # noqa: E402
 
-__all__ = ["segment", "SegmentResult", "Model", "Seq2SeqSegmenter"]
+__all__ = ["segment", "SegmentResult", "Model", "Ensemble", "load", "Seq2SeqSegmenter"]

@@ -61,14 +61,46 @@ class Model:
 
 
 @dataclasses.dataclass
+class Ensemble:
+    """Models trained together on the same data with different seeds (``TrainConfig.models``); a sequence's
+    embedding is theirs joined by ``embed.combine``. Same interface as ``Model``; ``meta`` is the first model's
+    (all share the normalization and config)."""
+
+    models: list[Model]
+
+    @property
+    def meta(self):
+        return self.models[0].meta
+
+    @property
+    def channels(self) -> int:
+        return self.models[0].channels
+
+    def embed(self, x_TxC) -> np.ndarray:
+        """Per-frame joined embedding (T, sum of the models' PCA components) of a new sequence."""
+        return self.embedding(x_TxC).states
+
+    def embedding(self, x_TxC) -> embed.Embedding:
+        return embed.combine([m.embedding(x_TxC) for m in self.models])
+
+
+def load(workdir, step: int | None = None) -> Model | Ensemble:
+    """The model saved in ``workdir``, or the ensemble saved there (model_0, model_1, ...: ``fitting.member_dirs``)."""
+    from seq2seq_jax import fitting
+
+    dirs = fitting.saved_members(workdir)
+    return Model.load(dirs[0], step) if len(dirs) == 1 else Ensemble([Model.load(d, step) for d in dirs])
+
+
+@dataclasses.dataclass
 class SegmentResult:
     """What ``segment`` returns.
 
     Attributes:
       labels: labels_T, class per frame (0 .. k-1).
       segments: one dict per segment: start, end (exclusive), label, frames, seconds.
-      embedding: embedding_TxH, the per-frame decoder states.
-      model: the trained ``Model`` (reusable on new data of the same channels).
+      embedding: embedding_TxH, the per-frame decoder states (an ensemble's: ``embed.combine``).
+      model: the trained ``Model`` or ``Ensemble`` (reusable on new data of the same channels).
       k: the number of classes used; ``k_scores`` the silhouette of each k tried when k was "auto".
       fps: frames per second used for durations.
       seconds: time spent training, embedding and segmenting.
@@ -287,6 +319,7 @@ def segment(
     lr: float | None = None,
     batch: int | None = None,
     seed: int | None = None,
+    models: int | None = None,
     workdir=None,
     restore=None,
     seg: segmentation.SegmentConfig | None = None,
@@ -300,11 +333,13 @@ def segment(
       fps: frames per second (durations, minimum segment length of ``seg.min_seg_s``, change-point rate).
       preset: the settings to start from (``seq2seq_jax.presets``): "generic" (default, any signal), "mocap"
         (motion capture: the settings validated on subject 86), "concat_cmu", "subject86" or "paper".
-      hidden, source, target, iterations, lr, batch, seed: override the preset's model and training (ignored
-        with ``restore``: the restored model's own config is used).
-      workdir: where the checkpoint goes; training resumes there, and a folder trained on other data is refused
-        (the data's fingerprint is stored). Default: a temporary folder, removed before returning.
-      restore: a workdir (or ``Model``) to reuse instead of training.
+      hidden, source, target, iterations, lr, batch, seed, models: override the preset's model and training
+        (ignored with ``restore``: the restored model's own config is used); ``models`` > 1 trains an ensemble
+        of that many models together (seeds seed * models ..), whose embeddings are joined (``embed.combine``).
+      workdir: where the checkpoint goes (an ensemble's: model_0, model_1, ... in it); training resumes there, and
+        a folder trained on other data is refused (the data's fingerprint is stored). Default: a temporary
+        folder, removed before returning.
+      restore: a workdir (or ``Model`` or ``Ensemble``) to reuse instead of training.
       seg: the segmentation settings (default: the preset's).
 
     Returns:
@@ -320,7 +355,7 @@ def segment(
     """
     cfg = presets.get(preset).replace(
         model={"hidden": hidden, "source": source, "target": target},
-        train={"iterations": iterations, "lr": lr, "batch": batch, "seed": seed},
+        train={"iterations": iterations, "lr": lr, "batch": batch, "seed": seed, "models": models},
     )
     seg = cfg.segment if seg is None else seg
     source, target, seed = cfg.model.source, cfg.model.target, cfg.train.seed
@@ -328,12 +363,14 @@ def segment(
     t0 = time.perf_counter()
     model = None
     if restore is not None:
-        model = restore if isinstance(restore, Model) else Model.load(restore)
+        model = restore if isinstance(restore, (Model, Ensemble)) else load(restore)
         source, target = model.meta.model.source, model.meta.model.target
     elif cfg.train.iterations < 1:
         raise ValueError(f"iterations must be >= 1 to train a model, got {cfg.train.iterations}")
     x = _check_input(x_TxC, source + target)
-    check_memory(len(x), model.meta.model.hidden if model is not None else cfg.model.hidden, x.shape[1])
+    n_models = len(model.models) if isinstance(model, Ensemble) else 1 if model is not None else cfg.train.models
+    hidden = model.meta.model.hidden if model is not None else cfg.model.hidden
+    check_memory(len(x), hidden * n_models, x.shape[1])
     n_windows = len(x) // target
     room = segmentation.max_segments(len(x) - source, fps, seg)
     if k != "auto" and k > min(n_windows, room):
@@ -350,19 +387,38 @@ def segment(
         mcfg = dataclasses.replace(cfg.model, dim=norm.dim)
         n = cfg.train.iterations
         tcfg = dataclasses.replace(cfg.train, save_every=max(n, 1), keep=1, log_every=max(1, min(100, n // 10)))
+        from seq2seq_jax import fitting, multi
+
+        zx, info = norm.apply(x), fingerprint(x)
         try:
-            r = train.train(mcfg, tcfg, norm.apply(x), norm, workdir or tmp.name, fingerprint(x), progress=progress)
+            if n_models == 1:
+                rs = [train.train(mcfg, tcfg, zx, norm, workdir or tmp.name, info, progress=progress)]
+            else:
+                dirs = fitting.member_dirs(workdir or tmp.name, n_models)
+                seeds = fitting.member_seeds(tcfg)
+                rs = multi.train_many(
+                    mcfg,
+                    tcfg,
+                    [zx] * n_models,
+                    [norm] * n_models,
+                    dirs,
+                    [info] * n_models,
+                    progress=progress,
+                    seeds=seeds,
+                )
         finally:
             if tmp is not None:
                 tmp.cleanup()
-        if r.interrupted:
-            where = "nothing was kept (no workdir)" if tmp else f"step {r.step} is saved in {workdir}"
-            raise train.TrainingInterrupted(
-                f"training stopped by signal {r.signum} at step {r.step}: {where}; run it again to resume",
-                r.signum,
-            )
-        model = Model(r.state["params"], r.meta)
-    elif workdir is None and not isinstance(restore, Model):
+        for r in rs:
+            if r.interrupted:
+                where = "nothing was kept (no workdir)" if tmp else f"step {r.step} is saved in {workdir}"
+                raise train.TrainingInterrupted(
+                    f"training stopped by signal {r.signum} at step {r.step}: {where}; run it again to resume",
+                    r.signum,
+                )
+        members = [Model(r.state["params"], r.meta) for r in rs]
+        model = members[0] if n_models == 1 else Ensemble(members)
+    elif workdir is None and not isinstance(restore, (Model, Ensemble)):
         workdir = restore
     from tqdm.auto import tqdm
 

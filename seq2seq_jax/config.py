@@ -51,6 +51,8 @@ class TrainConfig:
     keep: int = 12  # checkpoints kept (reference 12)
     log_every: int = 100  # steps between metric pulls to the host (progress bar, metrics.jsonl)
     adv_weight: float = 0.6  # weight of (MSE + fidelity) against continuity in the joint objective (reference 0.6)
+    models: int = 1  # independent models trained together on the same data (an ensemble, seeds seed * models ..
+    # seed * models + models - 1); the embedding is theirs side by side (embed.combine)
 
     def __post_init__(self):
         if not self.lr > 0:
@@ -59,7 +61,7 @@ class TrainConfig:
             raise ValueError(f"clip must be > 0, got {self.clip}")
         if self.iterations < 0:
             raise ValueError(f"iterations must be >= 0, got {self.iterations}")
-        for f in ("batch", "save_every", "keep", "log_every"):
+        for f in ("batch", "save_every", "keep", "log_every", "models"):
             if getattr(self, f) < 1:
                 raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
 

@@ -125,3 +125,38 @@ def pca(x_NxH: np.ndarray, n_components=3, whiten: bool = False):
 
     p = PCA(n_components=n_components, whiten=whiten, random_state=0)
     return p.fit_transform(np.asarray(x_NxH, np.float64)).astype(np.float32), p
+
+
+def combine(embeddings: list[Embedding], pca_var: float = 0.95) -> Embedding:
+    """One embedding from several models' embeddings of the same sequence (an ensemble, ``api.Ensemble``): each
+    model's states reduced by PCA (keeping ``pca_var`` of their variance, fitted on the covered frames) and scaled
+    to unit RMS norm, side by side, so that every model weighs alike whatever its size or spread; the errors are
+    the models' mean. Models trained with different seeds embed the sequence in unrelated coordinates, so
+    their states cannot be averaged; side by side, a change that only one model sees weighs a third, and the
+    segmentation follows what they agree on (docs/results/consensus.md). One embedding is returned as it is."""
+    embs = list(embeddings)
+    if not embs:
+        raise ValueError("combine needs at least one embedding")
+    if len(embs) == 1:
+        return embs[0]
+    first = embs[0]
+    for i, e in enumerate(embs[1:], 1):
+        if e.states.shape[0] != first.states.shape[0] or not np.array_equal(e.covered, first.covered):
+            raise ValueError(
+                f"embedding {i} covers other frames than embedding 0 ({e.states.shape[0]} vs {first.states.shape[0]}"
+                " frames): an ensemble's models must share their window (source, target) and the sequence"
+            )
+    cov = first.covered
+    blocks = []
+    for e in embs:
+        f = pca(e.states[cov], pca_var)[1].transform(np.asarray(e.states, np.float64))
+        f -= f[cov].mean(0)
+        blocks.append(f / (np.sqrt(np.mean(np.sum(f[cov] ** 2, 1))) + 1e-12))
+    return Embedding(
+        np.concatenate(blocks, 1).astype(np.float32),
+        np.mean([e.error for e in embs], 0).astype(np.float32),
+        cov,
+        first.starts,
+        np.concatenate([e.context for e in embs], 1),
+        np.mean([e.window_error for e in embs], 0),
+    )

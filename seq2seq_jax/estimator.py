@@ -35,14 +35,16 @@ class Seq2SeqSegmenter(BaseEstimator):
       fps: time points per second (segment lengths, the change-point rate); None: a motion file's own rate,
         else 30.
       preset: the settings to start from (``seq2seq_jax.presets``: "generic", "mocap", ...).
-      hidden, source, target, iterations, lr, batch: override the preset's model and training.
+      hidden, source, target, iterations, lr, batch, models: override the preset's model and training (``models``:
+        an ensemble of that many models trained together, ``seq2seq_jax.Ensemble``).
       seg: a ``segmentation.SegmentConfig`` instead of the preset's segmentation.
       seed: initialisation, window sampling and clustering.
       axis: the time axis of X (0: (n_timepoints, n_channels); 1: (n_channels, n_timepoints)).
       workdir: keep the checkpoint there (default: not kept).
 
     Fitted attributes: ``labels_`` (the training recording's states), ``change_points_``, ``n_states_``,
-    ``k_scores_`` (with "auto"), ``model_`` (a ``seq2seq_jax.Model``), ``n_channels_``, ``fps_`` (the rate used).
+    ``k_scores_`` (with "auto"), ``model_`` (a ``seq2seq_jax.Model`` or ``Ensemble``), ``n_channels_``, ``fps_``
+    (the rate used).
     """
 
     _tags = {"returns_dense": False, "capability:multivariate": True, "fit_is_empty": False}
@@ -58,6 +60,7 @@ class Seq2SeqSegmenter(BaseEstimator):
         iterations=None,
         lr=None,
         batch=None,
+        models=None,
         seg=None,
         seed=0,
         axis=0,
@@ -72,6 +75,7 @@ class Seq2SeqSegmenter(BaseEstimator):
         self.iterations = iterations
         self.lr = lr
         self.batch = batch
+        self.models = models
         self.seg = seg
         self.seed = seed
         self.axis = axis
@@ -108,6 +112,7 @@ class Seq2SeqSegmenter(BaseEstimator):
             iterations=self.iterations,
             lr=self.lr,
             batch=self.batch,
+            models=self.models,
             seed=self.seed,
             workdir=self.workdir,
             seg=self.seg,

@@ -1,4 +1,8 @@
-"""A model for each sequence: normalize and train it (one by one or several at once), or restore it."""
+"""A model (or an ensemble of models) for each sequence: normalize and train it (one by one or several at once),
+or restore it.
+
+An ensemble (``TrainConfig.models`` > 1) is saved as one folder per model, ``model_0``, ``model_1``, ... inside the
+sequence's folder (``member_dirs``); one model is saved in the folder itself, as before ensembles existed."""
 
 from __future__ import annotations
 
@@ -11,6 +15,94 @@ from seq2seq_jax import multi, train
 from seq2seq_jax.checkpoint import CheckpointError
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data.normalize import NormStats
+
+
+def member_dirs(workdir, n: int) -> list[Path]:
+    """The folders of an ensemble of n models: the folder itself for one model, else model_0 .. model_{n-1} in it."""
+    w = Path(workdir)
+    return [w] if n == 1 else [w / f"model_{i}" for i in range(n)]
+
+
+def member_seeds(tcfg: TrainConfig) -> list[int]:
+    """The training seeds of an ensemble's models: seed * models + i, so that the ensembles of seeds 0, 1, 2 share
+    no model (and one model keeps its seed)."""
+    return [tcfg.seed * tcfg.models + i for i in range(tcfg.models)]
+
+
+def saved_members(workdir) -> list[Path]:
+    """The model folders of a saved model (the folder itself) or ensemble (its model_0, model_1, ...)."""
+    w = Path(workdir)
+    members = sorted(
+        (p for p in w.glob("model_*") if p.is_dir() and p.name[6:].isdigit()), key=lambda p: int(p.name[6:])
+    )
+    if not members:
+        return [w]
+    if (w / "checkpoints").is_dir():
+        raise CheckpointError(
+            f"{w} holds both one model (checkpoints/) and an ensemble ({', '.join(p.name for p in members)}); "
+            "move one of them elsewhere, or give the folder of the model you mean"
+        )
+    if [int(p.name[6:]) for p in members] != list(range(len(members))):
+        raise CheckpointError(f"{w}: the ensemble's folders are not model_0 .. model_{len(members) - 1}: {members}")
+    return members
+
+
+def fit_ensemble(
+    frames_TxD,
+    mcfg: ModelConfig,
+    tcfg: TrainConfig,
+    workdir,
+    data_info: dict,
+    restore: bool = False,
+    load_step: int | None = None,
+    progress: bool = True,
+    data_parallel: bool = False,
+):
+    """([(params, meta)] one per model, z_TxK, seconds): ``fit_or_restore`` for ``tcfg.models`` models of this
+    sequence, trained together (``fit_together``, seeds ``member_seeds``) into ``member_dirs``, or restored
+    (every model saved in ``workdir``: ``saved_members``)."""
+    t0 = time.perf_counter()
+    if restore:
+        fits = [
+            fit_or_restore(frames_TxD, mcfg, tcfg, d, data_info, restore=True, load_step=load_step)
+            for d in saved_members(workdir)
+        ]
+        return [(p, m) for p, m, _, _ in fits], fits[0][2], time.perf_counter() - t0
+    if tcfg.models == 1:
+        params, meta, z, seconds = fit_or_restore(
+            frames_TxD, mcfg, tcfg, workdir, data_info, False, load_step, progress, data_parallel
+        )
+        return [(params, meta)], z, seconds
+    if data_parallel:
+        raise ValueError(
+            "data parallelism splits one model's batch over the devices; an ensemble (models > 1) trains its "
+            "models together, split over the devices: leave out --data_parallel"
+        )
+    return fit_ensembles_together([frames_TxD], mcfg, tcfg, [workdir], [data_info], load_step, progress)[0]
+
+
+def fit_ensembles_together(
+    frames_list, mcfg: ModelConfig, tcfg: TrainConfig, workdirs, data_infos, load_step=None, progress=True, seeds=None
+):
+    """``fit_ensemble`` (training) for several sequences at once: the ``tcfg.models`` models of every sequence all
+    train together (``fit_together``); ``seeds`` gives each sequence's ensemble its seed (default ``tcfg.seed``),
+    whose models take ``member_seeds``. Returns [([(params, meta)], z_TxK, seconds)] in the order given."""
+    n = tcfg.models
+    seeds = [tcfg.seed] * len(frames_list) if seeds is None else list(seeds)
+    fits = fit_together(
+        [f for f in frames_list for _ in range(n)],
+        mcfg,
+        tcfg,
+        [m for d in workdirs for m in member_dirs(d, n)],
+        [i for i in data_infos for _ in range(n)],
+        load_step,
+        progress,
+        seeds=[m for s in seeds for m in member_seeds(dataclasses.replace(tcfg, seed=s))],
+    )
+    return [
+        ([(p, m) for p, m, _, _ in fits[i * n : (i + 1) * n]], fits[i * n][2], fits[i * n][3])
+        for i in range(len(frames_list))
+    ]
 
 
 def fit_or_restore(

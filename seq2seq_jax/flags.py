@@ -29,6 +29,7 @@ TRAIN_FLAGS = (
     (("--learning_rate", "--lr"), "train", "lr", float, "Adam learning rate"),
     (("--batch_size", "--batch"), "train", "batch", int, "windows per step"),
     (("--iterations",), "train", "iterations", int, "training steps"),
+    (("--models",), "train", "models", int, "independent models per recording, trained together (an ensemble)"),
 )
 SEGMENT_FLAGS = (
     (

@@ -39,24 +39,25 @@ def subject86_models(
     progress: bool = True,
     data_parallel: bool = False,
 ):
-    """Yields (Trial, params, meta, seconds of fitting, folder) per trial: restored, trained one by one (each
-    as soon as it is ready), or, with ``together``, all trained at once first (``fitting.fit_together``)."""
+    """Yields (Trial, [(params, meta)] one per model of the trial's ensemble (``preset.train.models``), seconds of
+    fitting, folder) per trial: restored, trained one by one (each as soon as it is ready), or, with ``together``,
+    all trained at once first (``fitting.fit_ensembles_together``)."""
     dirs = [Path(train_dir) / f"trial_{tr}" for tr in trials]
     infos = [{"subject86_trial": tr} for tr in trials]
     if together:
         loaded = [subject86.load_trial(tr, data_dir, mirror) for tr in trials]
         t0 = time.perf_counter()
-        fits = fitting.fit_together(
-            [t.frames for t in loaded], preset.model, preset.train, dirs, infos, load_step=load_step, progress=progress
+        fits = fitting.fit_ensembles_together(
+            [t.frames for t in loaded], preset.model, preset.train, dirs, infos, load_step, progress
         )
         print(f"trained {len(trials)} trials together in {time.perf_counter() - t0:.0f} s", flush=True)
-        for t, (params, meta, _, seconds), d in zip(loaded, fits, dirs):
-            yield t, params, meta, seconds, d
+        for t, (members, _, seconds), d in zip(loaded, fits, dirs):
+            yield t, members, seconds, d
         return
     for tr, d, info in zip(trials, dirs, infos):
         try:
             trial = subject86.load_trial(tr, data_dir, mirror)
-            params, meta, _, seconds = fitting.fit_or_restore(
+            fits, _, seconds = fitting.fit_ensemble(
                 trial.frames,
                 preset.model,
                 preset.train,
@@ -69,12 +70,18 @@ def subject86_models(
             )
         except (DataError, CheckpointError) as err:
             raise type(err)(f"trial {tr}: {err}") from None
-        yield trial, params, meta, seconds, d
+        yield trial, fits, seconds, d
 
 
 def trials_with_checkpoints(trials, train_dir: Path) -> list[str]:
-    """The trials that have a checkpoint folder in ``train_dir``; says which it skips."""
-    missing = [t for t in trials if not (Path(train_dir) / f"trial_{t}" / "checkpoints").is_dir()]
+    """The trials that have a checkpoint folder (one model, or an ensemble's first) in ``train_dir``; says which it
+    skips."""
+
+    def saved(t):
+        d = Path(train_dir) / f"trial_{t}"
+        return (d / "checkpoints").is_dir() or (d / "model_0" / "checkpoints").is_dir()
+
+    missing = [t for t in trials if not saved(t)]
     if missing:
         print(f"no checkpoint in {train_dir} for trials {' '.join(missing)}: skipped (train them without --restore)")
     return [t for t in trials if t not in missing]
@@ -82,21 +89,23 @@ def trials_with_checkpoints(trials, train_dir: Path) -> list[str]:
 
 def score_subject86(
     trial: subject86.Trial,
-    params,
-    meta,
+    fits,
     seg_cfg: segmentation.SegmentConfig,
     out_dir=None,
     oracle: bool = True,
     baseline: bool = True,
 ) -> dict:
     """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts);
-    with ``baseline``, the off-the-shelf baseline on the same frames (ruptures on PCA of the frames).
+    with ``baseline``, the off-the-shelf baseline on the same frames (ruptures on PCA of the frames). ``fits``:
+    [(params, meta)], one per model of the trial's ensemble (their embeddings joined by ``embed.combine``); the
+    reference's protocol is of one model, the first.
 
     Returns a JSON-able dict with the metrics, timings and the output files.
     """
+    params, meta = fits[0]
     z = meta.norm.apply(trial.frames)
     t0 = time.perf_counter()
-    emb = embed.collect(params, meta.model, z)
+    emb = embed.combine([embed.collect(p, m.model, z) for p, m in fits])
     t_embed = time.perf_counter() - t0
     pred = segmentation.segment_states(emb, trial.k, trial.fps, seg_cfg, frames_TxD=z)
     t_seg = time.perf_counter() - t0 - t_embed
@@ -104,6 +113,7 @@ def score_subject86(
         "trial": trial.trial,
         "k": trial.k,
         "frames": len(z),
+        "models": len(fits),
         "ours": metrics.all_metrics(trial.labels, pred, trial.windows),
         "seconds_embed": t_embed,
         "seconds_segment": t_seg,
@@ -224,8 +234,7 @@ def concat_draw(
 
 def score_concat(
     seq: cmu.Sequence,
-    params,
-    meta,
+    fits,
     z,
     seg_cfg: segmentation.SegmentConfig,
     seed: int = 0,
@@ -236,10 +245,12 @@ def score_concat(
 ) -> dict:
     """Ours (k = the number of actions; cut at the splices found in the frames) and the reference's cut rule
     (windows cut where the prediction error exceeds ``threshold``) on one draw; plots into ``out_dir`` and a
-    GIF/MP4 into ``video_dir`` when given."""
+    GIF/MP4 into ``video_dir`` when given. ``fits``: [(params, meta)], one per model of the draw's ensemble (their
+    embeddings joined by ``embed.combine``); the reference's rule is of one model, the first."""
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(CONCAT_TOLERANCE_S * seq.fps))
-    emb = embed.collect(params, meta.model, z)
+    params, meta = fits[0]
+    emb = embed.combine([embed.collect(p, m.model, z) for p, m in fits])
     found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
     ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
@@ -249,6 +260,7 @@ def score_concat(
         "actions": list(seq.actions),
         "clips": [list(c) for c in seq.clips],
         "frames": len(z),
+        "models": len(fits),
         "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},
         "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
         "baseline": {**metrics.all_metrics(seq.labels, base, windows), "note": BASELINE_NOTE},

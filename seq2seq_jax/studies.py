@@ -1,8 +1,9 @@
 """The study behind the subject-86 preset: model and training settings x seeds x subject-86 trials, each
 checkpoint scored under several segmentation settings (only k given), plus the raw-frame baselines.
 
-``run_study`` trains what is missing (checkpoints under ``train_dir/<config>/seed<N>/trial_<NN>``, reused when
-present), appends one row per (config, seed, trial) to ``study.jsonl`` and rewrites the table ``study.md``.
+``run_study`` trains what is missing (checkpoints under ``train_dir/<config>/seed<N>/trial_<NN>``, an ensemble's
+models in model_0, model_1, ... there; reused when present), appends one row per (config, seed, trial) to
+``study.jsonl`` and rewrites the table ``study.md``.
 Run by ``experiments/study.py``; the table is docs/study.md.
 """
 
@@ -38,6 +39,10 @@ CONFIGS = {
     "h256_joint": (dataclasses.replace(BASE_M, adversarial="joint"), BASE_T),
     "h256_alternating": (dataclasses.replace(BASE_M, adversarial="alternating"), BASE_T),
     "paper": (presets.PAPER.model, dataclasses.replace(presets.PAPER.train, keep=1)),
+    # ensembles (TrainConfig.models): "seed N" is the ensemble of training seeds N * models .. N * models + models - 1
+    "h256_x3": (BASE_M, dataclasses.replace(BASE_T, models=3)),
+    "h256_it500_x2": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500, models=2)),
+    "h256_it500_x3": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500, models=3)),
 }
 
 # Pinned to no smoothing and no minimum number of segments whatever the library defaults: the stored rows of these
@@ -74,9 +79,11 @@ SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features sm
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 
 
-def score_checkpoint(trial, params, meta, only=None) -> dict:
-    z = meta.norm.apply(trial.frames)
-    emb = embed.collect(params, meta.model, z)
+def score_checkpoint(trial, fits, only=None) -> dict:
+    """Every segmentation setting (or those in ``only``) on the embedding of ``fits``, [(params, meta)] one per
+    model of an ensemble (``embed.combine``)."""
+    z = fits[0][1].norm.apply(trial.frames)
+    emb = embed.combine([embed.collect(p, m.model, z) for p, m in fits])
     out = {}
     for name, sc in SEGMENTATIONS.items():
         if only is not None and name not in only:
@@ -165,11 +172,12 @@ def fill_missing(jsonl: Path, loaded: dict, train_dir: Path, configs) -> None:
     for r in rows:
         missing = [n for n in SEGMENTATIONS if r["config"] in configs and n not in r["scores"]]
         workdir = train_dir / r["config"] / f"seed{r['seed']}" / f"trial_{r['trial']}"
-        if missing and r["trial"] in loaded and (workdir / "checkpoints").exists():
+        dirs = fitting.saved_members(workdir) if workdir.is_dir() else []
+        if missing and r["trial"] in loaded and dirs and all((d / "checkpoints").exists() for d in dirs):
             from seq2seq_jax import train
 
-            params, meta, _ = train.load(workdir)
-            r["scores"].update(score_checkpoint(loaded[r["trial"]], params, meta, only=missing))
+            fits = [train.load(d)[:2] for d in dirs]
+            r["scores"].update(score_checkpoint(loaded[r["trial"]], fits, only=missing))
             jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
             print(f"rescored {r['config']} seed {r['seed']} trial {r['trial']}: {', '.join(missing)}", flush=True)
 
@@ -215,8 +223,10 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                     if (c, seed, tr) in done:
                         continue
                     workdir = Path(train_dir) / c / f"seed{seed}" / f"trial_{tr}"
-                    finished = (workdir / "checkpoints" / str(t.iterations)).exists()  # restored, not trained here
-                    params, meta, _, t_fit = fitting.fit_or_restore(
+                    finished = all(  # restored, not trained here
+                        (d / "checkpoints" / str(t.iterations)).exists() for d in fitting.member_dirs(workdir, t.models)
+                    )
+                    fits, _, t_fit = fitting.fit_ensemble(
                         trial.frames,
                         m,
                         dataclasses.replace(t, seed=seed),
@@ -224,7 +234,7 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                         {"subject86_trial": tr},
                         progress=False,
                     )
-                    scores = score_checkpoint(trial, params, meta)
+                    scores = score_checkpoint(trial, fits)
                     log.write(
                         json.dumps(
                             {

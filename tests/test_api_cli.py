@@ -219,3 +219,26 @@ def test_cli_and_api_take_their_settings_from_a_named_preset(capsys):
     assert res.model.meta.train.lr == presets.MOCAP.train.lr
     with pytest.raises(ValueError, match="unknown preset"):
         seq2seq_jax.segment(x, 2, preset="nope")
+
+
+def test_an_ensemble_is_trained_saved_restored_and_refused_where_ambiguous(tmp_path):
+    from seq2seq_jax.checkpoint import CheckpointError
+
+    x, y, _ = regimes()
+    tiny = dict(hidden=16, iterations=150, source=20, target=10)
+    res = seq2seq_jax.segment(x, k=3, fps=30, models=2, seed=1, workdir=tmp_path / "m", **tiny)
+    assert isinstance(res.model, seq2seq_jax.Ensemble) and len(res.model.models) == 2
+    assert [m.meta.train.seed for m in res.model.models] == [2, 3]
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["model_0", "model_1"]
+    assert res.embedding.shape[0] == len(x) and res.embedding.shape[1] <= 32  # two models' PCA blocks side by side
+    assert metrics.accuracy_hungarian(y, res.labels) >= 0.8
+    loaded = seq2seq_jax.load(tmp_path / "m")
+    assert isinstance(loaded, seq2seq_jax.Ensemble)
+    again = seq2seq_jax.segment(x, k=3, fps=30, restore=tmp_path / "m")
+    np.testing.assert_array_equal(again.labels, res.labels)
+    np.testing.assert_allclose(loaded.embed(x), res.embedding, atol=1e-5)
+    # a folder with one model and an ensemble beside it: which one is meant is not guessed
+    single = seq2seq_jax.segment(x, k=3, fps=30, workdir=tmp_path / "m", **{**tiny, "iterations": 20})
+    assert isinstance(single.model, seq2seq_jax.Model)
+    with pytest.raises(CheckpointError, match="both one model .* and an ensemble"):
+        seq2seq_jax.load(tmp_path / "m")

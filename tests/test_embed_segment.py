@@ -301,3 +301,34 @@ def test_frames_in_clustering_false_clusters_by_the_embedding_alone():
     true = np.repeat([0, 1, 0, 1], lens)
     assert metrics.n_segments(only) == 4 and metrics.accuracy_hungarian(true, only) > 0.98
     assert metrics.accuracy_hungarian(true, both) < 0.9  # the frames, weighted 3x, would have grouped 0-1 / 2-3
+
+
+def _fake_embedding(states, covered=None):
+    from seq2seq_jax import embed
+
+    covered = np.ones(len(states), bool) if covered is None else covered
+    n = len(states)
+    return embed.Embedding(
+        states.astype(np.float32), np.ones(n, np.float32), covered, np.arange(1), np.ones((1, 3)), np.ones((1, 2))
+    )
+
+
+def test_combine_gives_every_model_the_same_weight_whatever_its_scale():
+    from seq2seq_jax import embed
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 8)) @ rng.normal(size=(8, 8))
+    b = rng.normal(size=(300, 5)) * 100.0 + 7.0  # another model: other size, scale and offset
+    j = embed.combine([_fake_embedding(a), _fake_embedding(b)], pca_var=0.999)
+    assert j.states.shape[0] == 300 and j.states.shape[1] <= 13
+    n_a = embed.pca(a, 0.999)[1].n_components_
+    for block in (j.states[:, :n_a], j.states[:, n_a:]):
+        assert abs(np.sqrt(np.mean(np.sum(block.astype(np.float64) ** 2, 1))) - 1) < 1e-4  # unit RMS each
+    j2 = embed.combine([_fake_embedding(a * 1e-3), _fake_embedding(b)], pca_var=0.999)
+    np.testing.assert_allclose(np.abs(j2.states), np.abs(j.states), atol=1e-4)  # a model's scale does not matter
+    one = _fake_embedding(a)
+    assert embed.combine([one]) is one
+    with pytest.raises(ValueError, match="covers other frames"):
+        embed.combine([_fake_embedding(a), _fake_embedding(a[:200])])
+    with pytest.raises(ValueError, match="at least one"):
+        embed.combine([])

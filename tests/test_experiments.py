@@ -281,3 +281,40 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
         "std",
         "mean_std",
     }
+
+
+def test_subject86_ensemble_trains_its_models_together_saves_them_apart_and_restores(tmp_path, data, capsys):
+    from seq2seq_jax import train
+
+    s86 = _script("subject86")
+    tiny = ["--hidden", "16", "--iterations", "20", "--source_seq_len", "20", "--target_seq_len", "10"]
+    common = ["--trial", "09", "--quiet", "--no_plots", "--no_oracle"] + _data_args(data)
+    ens = ["--models", "2", "--seed", "1"]
+    assert s86.main(common + tiny + ens + ["--train_dir", str(tmp_path / "e"), "--out", str(tmp_path / "a")]) == 0
+    trained = json.loads((tmp_path / "a" / "results.json").read_text())["trials"][0]
+    assert trained["models"] == 2
+    folder = tmp_path / "e" / "trial_09"
+    assert sorted(p.name for p in folder.iterdir()) == ["model_0", "model_1"]
+    metas = [train.load(folder / f"model_{i}")[1] for i in range(2)]
+    assert [m.train.seed for m in metas] == [2, 3]  # seed 1 of an ensemble of 2: seeds 2 and 3, not shared with seed 0
+    # each model is the one a single-model run of its seed trains
+    assert (
+        s86.main(common + tiny + ["--seed", "3", "--train_dir", str(tmp_path / "s"), "--out", str(tmp_path / "b")]) == 0
+    )
+    for a, b in zip(
+        jax.tree.leaves(train.load(folder / "model_1")[0]), jax.tree.leaves(train.load(tmp_path / "s" / "trial_09")[0])
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # --restore finds the ensemble and scores it as trained; --together trains the same models
+    assert s86.main(common + ["--restore", "--train_dir", str(tmp_path / "e"), "--out", str(tmp_path / "c")]) == 0
+    restored = json.loads((tmp_path / "c" / "results.json").read_text())["trials"][0]
+    assert restored["models"] == 2 and restored["ours"] == trained["ours"]
+    tog = ["--together", "--train_dir", str(tmp_path / "t"), "--out", str(tmp_path / "d")]
+    assert s86.main(common + tiny + ens + tog) == 0
+    for i in range(2):
+        for a, b in zip(
+            jax.tree.leaves(train.load(tmp_path / "t" / "trial_09" / f"model_{i}")[0]),
+            jax.tree.leaves(train.load(folder / f"model_{i}")[0]),
+        ):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    capsys.readouterr()
