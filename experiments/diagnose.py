@@ -8,7 +8,8 @@
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
 Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N --train_dir DIR`` (same
 --num_actions, --total_num_actions, --seeds). The segmentation is the --preset's for both (one setting for all
-recordings); the frames' view is the baseline's. For each, the mean over trials or draws of:
+recordings); the frames' view is the baseline's. Of an ensemble (``--models``), the first model is decomposed (the
+decomposition is of one embedding, not of the consensus). For each, the mean over trials or draws of:
 
 - pipeline: the segmentation (Hungarian, ARI, boundary F1);
 - cuts + true labels: our change points with each piece labelled by its majority true class (the cuts' ceiling);
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import diagnostics, embed, flags, metrics, presets, protocols, train
+from seq2seq_jax import diagnostics, embed, fitting, flags, metrics, presets, protocols, train
 from seq2seq_jax.data import subject86_trials as s86
 from seq2seq_jax.segmentation.config import SEGMENT_STATS
 
@@ -85,7 +86,7 @@ def main(argv=None) -> int:
         for d in a.s86_dirs:
             for t in protocols.trials_with_checkpoints(s86.resolve_trials(a.trial, **data), Path(d)):
                 tr = s86.load_trial(t, **data)
-                params, meta, _ = train.load(Path(d) / f"trial_{t}")
+                params, meta, _ = train.load(fitting.saved_members(Path(d) / f"trial_{t}")[0])  # an ensemble: its first
                 z = meta.norm.apply(tr.frames)
                 emb = embed.collect(params, meta.model, z)
                 it = diagnostics.decompose_embedding(
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
             seq, ckpt, _ = protocols.concat_draw(
                 seed, a.num_actions, a.total_num_actions, None, "train", a.blend_dir, blend_s=a.blend, **data
             )
-            params, meta, _ = train.load(ckpt)
+            params, meta, _ = train.load(fitting.saved_members(ckpt)[0])
             z = meta.norm.apply(seq.frames)
             emb = embed.collect(params, meta.model, z)
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))

@@ -73,10 +73,10 @@ def _same_model_check(amc_frames, tr, command_model, shipped_model) -> None:
     ``experiments/subject86.py`` when there is one): equal scores say the two inputs segment alike."""
     import jax
 
-    from seq2seq_jax import api, train
+    from seq2seq_jax import api, fitting, train
 
     models = {"command's model": command_model}
-    if (shipped_model / "checkpoints").is_dir():
+    if shipped_model.is_dir():
         models["shipped model"] = shipped_model
     for name, path in models.items():
         acc = [
@@ -84,10 +84,13 @@ def _same_model_check(amc_frames, tr, command_model, shipped_model) -> None:
             for f in (amc_frames, tr.frames)
         ]
         print(f"  {name}: Hungarian {acc[0]:.4f} on the AMC frames, {acc[1]:.4f} on the MAT frames")
-    if len(models) == 2:
-        a, b = (train.load(p)[0] for p in models.values())
-        d = max(float(abs(x - y).max()) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
-        print(f"  largest weight difference between the two models: {d:.3g}")
+    if len(models) == 2:  # of an ensemble, its models in turn
+        pairs = list(zip(*(fitting.saved_members(p) for p in models.values())))
+        for i, pair in enumerate(pairs):
+            a, b = (train.load(p)[0] for p in pair)
+            d = max(float(abs(x - y).max()) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+            which = f" {i}" if len(pairs) > 1 else ""
+            print(f"  largest weight difference between the two models{which}: {d:.3g}")
 
 
 if __name__ == "__main__":

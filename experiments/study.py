@@ -5,6 +5,8 @@ checkpoint scored under several segmentation settings (only k given), plus the r
     python experiments/study.py --configs h256 h128 --seeds 0 1      # train what is missing, score, write the table
     python experiments/study.py --list                               # the configs it knows
     python experiments/study.py --loo        # leave-one-trial-out: choose on five trials, score on the sixth
+    python experiments/study.py --loo --max_model_steps 1500   # ... among the configs that train within the budget
+    python experiments/study.py --spread h256_it500_x3 cpd_wward_states_frames0.5_smooth0.25_minseg2   # over seeds
 
 Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
 stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md.
@@ -35,7 +37,27 @@ def main(argv=None) -> int:
     p.add_argument(
         "--loo", action="store_true", help="leave-one-trial-out over the stored rows: print it and write study_loo.md"
     )
+    p.add_argument(
+        "--max_model_steps",
+        type=int,
+        default=None,
+        help="--loo among the configs whose training per trial is at most this many steps x models (the time budget)",
+    )
+    p.add_argument(
+        "--spread",
+        nargs=2,
+        metavar=("CONFIG", "SEGMENTATION"),
+        help="print one procedure's Hungarian accuracy per trial and seed, and its spread over the seeds",
+    )
     a = p.parse_args(argv)
+    if a.spread:
+        rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
+        try:
+            print(studies.spread_report(rows, *a.spread), end="")
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return 0
     if a.list:
         for name, (m, t) in studies.CONFIGS.items():
             print(
@@ -45,11 +67,13 @@ def main(argv=None) -> int:
         return 0
     if a.loo:
         rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
-        text = studies.loo_report(rows)
-        (Path(a.out) / "study_loo.md").write_text(
-            "# Leave-one-trial-out over the study\n\n`python experiments/study.py --loo`\n\n" + text
+        text = studies.loo_report(rows, a.max_model_steps)
+        cmd = "python experiments/study.py --loo" + (
+            f" --max_model_steps {a.max_model_steps}" if a.max_model_steps else ""
         )
-        print(text + f"wrote {Path(a.out) / 'study_loo.md'}")
+        name = "study_loo.md" if a.max_model_steps is None else f"study_loo_max{a.max_model_steps}.md"
+        (Path(a.out) / name).write_text(f"# Leave-one-trial-out over the study\n\n`{cmd}`\n\n" + text)
+        print(text + f"wrote {Path(a.out) / name}")
         return 0
     if a.table_only:
         studies.write_table(Path(a.out) / "study.jsonl", Path(a.out) / "study.md")

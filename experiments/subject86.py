@@ -55,6 +55,11 @@ def parse_args(argv=None):
     a.config = flags.resolve(p, a)
     if a.together and (a.restore or a.data_parallel):
         p.error("--together trains several models at once; it cannot be combined with --restore or --data_parallel")
+    if a.data_parallel and a.config.train.models > 1:
+        p.error(
+            f"--data_parallel splits one model's batch over the devices; the preset trains {a.config.train.models} "
+            "models per trial (an ensemble, trained together): add --models 1"
+        )
     flags.check_together_flags(p, a)
     flags.check_distributed_flags(p, a)
     return a

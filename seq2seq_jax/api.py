@@ -62,9 +62,10 @@ class Model:
 
 @dataclasses.dataclass
 class Ensemble:
-    """Models trained together on the same data with different seeds (``TrainConfig.models``); a sequence's
-    embedding is theirs joined by ``embed.combine``. Same interface as ``Model``; ``meta`` is the first model's
-    (all share the normalization and config)."""
+    """Models trained together on the same data with different seeds (``TrainConfig.models``). ``segment``
+    segments each model's embedding and takes their consensus (``segmentation.segment_ensemble``); ``embed`` and
+    ``embedding`` join the models' embeddings (``embed.combine``: for plots and choosing k). Same interface as
+    ``Model``; ``meta`` is the first model's (all share the normalization and config)."""
 
     models: list[Model]
 
@@ -81,7 +82,11 @@ class Ensemble:
         return self.embedding(x_TxC).states
 
     def embedding(self, x_TxC) -> embed.Embedding:
-        return embed.combine([m.embedding(x_TxC) for m in self.models])
+        return embed.combine(self.embeddings(x_TxC))
+
+    def embeddings(self, x_TxC) -> list[embed.Embedding]:
+        """Each model's own ``embed.Embedding`` of a new sequence."""
+        return [m.embedding(x_TxC) for m in self.models]
 
 
 def load(workdir, step: int | None = None) -> Model | Ensemble:
@@ -99,7 +104,7 @@ class SegmentResult:
     Attributes:
       labels: labels_T, class per frame (0 .. k-1).
       segments: one dict per segment: start, end (exclusive), label, frames, seconds.
-      embedding: embedding_TxH, the per-frame decoder states (an ensemble's: ``embed.combine``).
+      embedding: embedding_TxH, the per-frame decoder states (an ensemble's joined: ``embed.combine``).
       model: the trained ``Model`` or ``Ensemble`` (reusable on new data of the same channels).
       k: the number of classes used; ``k_scores`` the silhouette of each k tried when k was "auto".
       fps: frames per second used for durations.
@@ -335,7 +340,8 @@ def segment(
         (motion capture: the settings validated on subject 86), "concat_cmu", "subject86" or "paper".
       hidden, source, target, iterations, lr, batch, seed, models: override the preset's model and training
         (ignored with ``restore``: the restored model's own config is used); ``models`` > 1 trains an ensemble
-        of that many models together (seeds seed * models ..), whose embeddings are joined (``embed.combine``).
+        of that many models together (seeds seed * models ..), each segmented, then their consensus is taken
+        (``segmentation.segment_ensemble``).
       workdir: where the checkpoint goes (an ensemble's: model_0, model_1, ... in it); training resumes there, and
         a folder trained on other data is refused (the data's fingerprint is stored). Default: a temporary
         folder, removed before returning.
@@ -424,7 +430,8 @@ def segment(
 
     t1 = time.perf_counter()
     stages = tqdm(total=2, desc=f"embedding {len(x):,} frames", unit="stage", disable=not progress)
-    emb = model.embedding(x)
+    embs = model.embeddings(x) if isinstance(model, Ensemble) else [model.embedding(x)]
+    emb = embed.combine(embs)
     stages.update()
     t2 = time.perf_counter()
     k_scores = None
@@ -433,7 +440,7 @@ def segment(
         k_max = min(AUTO_K_MAX, max(1, room), n_windows)
         k, k_scores = choose_k(emb.states[emb.covered], fps, seg, k_max, frames_TxD=z[emb.covered], progress=progress)
     stages.set_description(f"segmenting into k = {k}")
-    labels = segmentation.segment_states(emb, k, fps, seg, seed=seed, frames_TxD=z)
+    labels = segmentation.segment_ensemble(embs, k, fps, seg, seed=seed, frames_TxD=z)
     stages.update()
     stages.close()
     labels = _first_appearance(labels)

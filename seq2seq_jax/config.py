@@ -52,7 +52,7 @@ class TrainConfig:
     log_every: int = 100  # steps between metric pulls to the host (progress bar, metrics.jsonl)
     adv_weight: float = 0.6  # weight of (MSE + fidelity) against continuity in the joint objective (reference 0.6)
     models: int = 1  # independent models trained together on the same data (an ensemble, seeds seed * models ..
-    # seed * models + models - 1); the embedding is theirs side by side (embed.combine)
+    # seed * models + models - 1); each is segmented, and their consensus taken (segmentation.segment_ensemble)
 
     def __post_init__(self):
         if not self.lr > 0:

@@ -5,10 +5,12 @@ NAME`` or ``preset="NAME"``); flags and keywords override single fields. How eac
 scores: docs/method.md and docs/results/.
 
 - ``paper``: the paper's configuration (hidden 1024, Adam 1e-4, 10,000 steps), with our segmentation.
-- ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given).
+- ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given): an ensemble
+  of three models trained together (500 steps each), each segmented, then their consensus.
 - ``mocap``: the same settings for your own motion-capture recordings (API and command line).
-- ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread).
-- ``generic``: the default of the API and the command line for any multichannel signal: a smaller model and no
+- ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread);
+  one model of 1,000 steps.
+- ``generic``: the default of the API and the command line for any multichannel signal: one smaller model and no
   smoothing in time, which would blur abrupt switches.
 """
 
@@ -42,10 +44,12 @@ class Preset:
         )
 
 
+# One model of 1,000 steps: the training of every preset before ensembles (2026-12-02), kept by concat_cmu and generic
+ONE_MODEL = TrainConfig(lr=1e-3, iterations=1000, save_every=500, keep=2)
 SUBJECT86 = Preset(
     "subject86",
     ModelConfig(hidden=256),
-    TrainConfig(lr=1e-3, iterations=1000, save_every=500, keep=2),
+    dataclasses.replace(ONE_MODEL, iterations=500, save_every=250, keep=1, models=3),
     SegmentConfig(cpd_smooth_s=0.25, min_segments_over_k=2, linkage="ward_whitened", frames_in_clustering=False),
     "python experiments/subject86.py",
 )
@@ -57,6 +61,7 @@ CONCAT_CMU = dataclasses.replace(
     SUBJECT86,
     name="concat_cmu",
     model=dataclasses.replace(SUBJECT86.model, source=SUBJECT86.model.target),
+    train=ONE_MODEL,
     segment=SegmentConfig(within_recordings="none", segment_stats="std"),
     command="python experiments/concat_cmu.py",
 )
@@ -64,6 +69,7 @@ GENERIC = dataclasses.replace(
     SUBJECT86,
     name="generic",
     model=dataclasses.replace(SUBJECT86.model, hidden=128),
+    train=ONE_MODEL,
     segment=SegmentConfig(),
     command="seq2seq-jax segment FILE --k K --fps FPS",
 )

@@ -97,7 +97,7 @@ def score_subject86(
 ) -> dict:
     """Both protocols on one trial: ours (only k) and, when ``oracle``, the reference's (ground-truth cuts);
     with ``baseline``, the off-the-shelf baseline on the same frames (ruptures on PCA of the frames). ``fits``:
-    [(params, meta)], one per model of the trial's ensemble (their embeddings joined by ``embed.combine``); the
+    [(params, meta)], one per model of the trial's ensemble (segmented by ``segmentation.segment_ensemble``); the
     reference's protocol is of one model, the first.
 
     Returns a JSON-able dict with the metrics, timings and the output files.
@@ -105,9 +105,9 @@ def score_subject86(
     params, meta = fits[0]
     z = meta.norm.apply(trial.frames)
     t0 = time.perf_counter()
-    emb = embed.combine([embed.collect(p, m.model, z) for p, m in fits])
+    embs = [embed.collect(p, m.model, z) for p, m in fits]
     t_embed = time.perf_counter() - t0
-    pred = segmentation.segment_states(emb, trial.k, trial.fps, seg_cfg, frames_TxD=z)
+    pred = segmentation.segment_ensemble(embs, trial.k, trial.fps, seg_cfg, frames_TxD=z)
     t_seg = time.perf_counter() - t0 - t_embed
     res = {
         "trial": trial.trial,
@@ -150,7 +150,7 @@ def score_subject86(
                     trial.class_names,
                 )
             )
-        p3, _ = embed.pca(emb.states[::4], 3)
+        p3, _ = embed.pca(embed.combine(embs).states[::4], 3)
         files.append(
             plots.embedding_3d(
                 out / f"{name}_pca.png", p3, trial.labels[::4], pred[::4], f"trial {trial.trial}: decoder states, PCA"
@@ -245,14 +245,15 @@ def score_concat(
 ) -> dict:
     """Ours (k = the number of actions; cut at the splices found in the frames) and the reference's cut rule
     (windows cut where the prediction error exceeds ``threshold``) on one draw; plots into ``out_dir`` and a
-    GIF/MP4 into ``video_dir`` when given. ``fits``: [(params, meta)], one per model of the draw's ensemble (their
-    embeddings joined by ``embed.combine``); the reference's rule is of one model, the first."""
+    GIF/MP4 into ``video_dir`` when given. ``fits``: [(params, meta)], one per model of the draw's ensemble
+    (segmented by ``segmentation.segment_ensemble``); the reference's rule is of one model, the first."""
     k = len(seq.actions)
     windows = metrics.windows_around(seq.boundaries, int(CONCAT_TOLERANCE_S * seq.fps))
     params, meta = fits[0]
-    emb = embed.combine([embed.collect(p, m.model, z) for p, m in fits])
+    embs = [embed.collect(p, m.model, z) for p, m in fits]
+    emb = embed.combine(embs)
     found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
-    ours = segmentation.segment_states(emb, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
+    ours = segmentation.segment_ensemble(embs, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
     base = segmentation.segment_embedding(z, k, seq.fps, BASELINE)
     res = {

@@ -22,7 +22,8 @@ from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.normalize import NormStats
 
 BASE_M = presets.SUBJECT86.model
-BASE_T = dataclasses.replace(presets.SUBJECT86.train, save_every=presets.SUBJECT86.train.iterations, keep=1)
+# one model of 1,000 steps (the stored rows' training; the subject86 preset is the config h256_it500_x3)
+BASE_T = dataclasses.replace(presets.ONE_MODEL, save_every=presets.ONE_MODEL.iterations, keep=1)
 
 CONFIGS = {
     "h256": (BASE_M, BASE_T),
@@ -41,7 +42,6 @@ CONFIGS = {
     "paper": (presets.PAPER.model, dataclasses.replace(presets.PAPER.train, keep=1)),
     # ensembles (TrainConfig.models): "seed N" is the ensemble of training seeds N * models .. N * models + models - 1
     "h256_x3": (BASE_M, dataclasses.replace(BASE_T, models=3)),
-    "h256_it500_x2": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500, models=2)),
     "h256_it500_x3": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500, models=3)),
 }
 
@@ -77,18 +77,22 @@ SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features sm
     ),
 }
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
+# The configs added with ensembles are scored under the whitened-Ward segmentations only (the others lost to them on
+# every model config above; an ensemble is segmented once per model and once more for the consensus).
+_WWARD = tuple(n for n in SEGMENTATIONS if n.startswith("cpd_wward"))
+SCORED_ONLY = {"h256_it500": _WWARD, "h256_x3": _WWARD, "h256_it500_x3": _WWARD}
 
 
 def score_checkpoint(trial, fits, only=None) -> dict:
-    """Every segmentation setting (or those in ``only``) on the embedding of ``fits``, [(params, meta)] one per
-    model of an ensemble (``embed.combine``)."""
+    """Every segmentation setting (or those in ``only``) of the embeddings of ``fits``, [(params, meta)] one per
+    model of an ensemble (``segmentation.segment_ensemble``)."""
     z = fits[0][1].norm.apply(trial.frames)
-    emb = embed.combine([embed.collect(p, m.model, z) for p, m in fits])
+    embs = [embed.collect(p, m.model, z) for p, m in fits]
     out = {}
     for name, sc in SEGMENTATIONS.items():
         if only is not None and name not in only:
             continue
-        pred = segmentation.segment_states(emb, trial.k, trial.fps, sc, frames_TxD=z)
+        pred = segmentation.segment_ensemble(embs, trial.k, trial.fps, sc, frames_TxD=z)
         out[name] = {
             k: v
             for k, v in metrics.all_metrics(trial.labels, pred, trial.windows).items()
@@ -170,7 +174,8 @@ def fill_missing(jsonl: Path, loaded: dict, train_dir: Path, configs) -> None:
         return
     rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
     for r in rows:
-        missing = [n for n in SEGMENTATIONS if r["config"] in configs and n not in r["scores"]]
+        names = SCORED_ONLY.get(r["config"], SEGMENTATIONS)
+        missing = [n for n in names if r["config"] in configs and n not in r["scores"]]
         workdir = train_dir / r["config"] / f"seed{r['seed']}" / f"trial_{r['trial']}"
         dirs = fitting.saved_members(workdir) if workdir.is_dir() else []
         if missing and r["trial"] in loaded and dirs and all((d / "checkpoints").exists() for d in dirs):
@@ -234,7 +239,7 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                         {"subject86_trial": tr},
                         progress=False,
                     )
-                    scores = score_checkpoint(trial, fits)
+                    scores = score_checkpoint(trial, fits, only=SCORED_ONLY.get(c))
                     log.write(
                         json.dumps(
                             {
@@ -250,9 +255,10 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                         + "\n"
                     )
                     log.flush()
+                    shown = "cpd" if "cpd" in scores else next(iter(scores))
                     print(
-                        f"{c} seed {seed} trial {tr}: "
-                        + ", ".join(f"{k} {scores['cpd'][k]:.3f}" for k in KEYS)
+                        f"{c} seed {seed} trial {tr} ({shown}): "
+                        + ", ".join(f"{k} {scores[shown][k]:.3f}" for k in KEYS)
                         + f" ({t_fit:.0f} s)",
                         flush=True,
                     )
@@ -276,7 +282,15 @@ def procedures(rows: list[dict], min_seeds: int = 3, value=lambda row, scores: s
     return {k: v for k, v in by.items() if len(v) >= min_seeds}
 
 
-def leave_one_trial_out(rows: list[dict], criterion=LOO_CRITERION, min_seeds: int = 3) -> dict:
+def model_steps(config: str) -> int:
+    """The training a config costs per trial, in model-steps (steps x models; the time grows with it on a CPU)."""
+    _, t = CONFIGS[config]
+    return t.iterations * t.models
+
+
+def leave_one_trial_out(
+    rows: list[dict], criterion=LOO_CRITERION, min_seeds: int = 3, max_model_steps: int | None = None
+) -> dict:
     """What choosing a procedure (model config x segmentation setting) on five trials scores on the sixth.
 
     For each held-out trial: among the procedures with ``min_seeds`` seeds on every trial, the one with the
@@ -285,6 +299,8 @@ def leave_one_trial_out(rows: list[dict], criterion=LOO_CRITERION, min_seeds: in
     {seed: mean scores over the held-out trials}, "in_sample": the procedure best on all trials and its means}.
     """
     procs = procedures(rows, min_seeds)
+    if max_model_steps is not None:  # only the configs whose training fits the budget (unknown configs are kept out)
+        procs = {p: v for p, v in procs.items() if p[0] in CONFIGS and model_steps(p[0]) <= max_model_steps}
     if not procs:
         raise ValueError(f"no procedure has {min_seeds} seeds in the study rows; train more seeds first")
     trials = sorted(set.intersection(*[set(t) for seeds in procs.values() for t in seeds.values()]))
@@ -311,9 +327,9 @@ def leave_one_trial_out(rows: list[dict], criterion=LOO_CRITERION, min_seeds: in
     }
 
 
-def loo_report(rows: list[dict]) -> str:
+def loo_report(rows: list[dict], max_model_steps: int | None = None) -> str:
     """The leave-one-trial-out table beside the in-sample choice and the raw-frame baseline, as Markdown."""
-    res = leave_one_trial_out(rows)
+    res = leave_one_trial_out(rows, max_model_steps=max_model_steps)
     keys = ("acc_hungarian", "ari", "boundary_f1")
 
     def cell(per_seed):
@@ -326,8 +342,9 @@ def loo_report(rows: list[dict]) -> str:
     lines = [
         f"Leave-one-trial-out over trials {' '.join(res['trials'])}: for each trial, the procedure (model "
         f"config x segmentation) with the best mean of {', '.join(LOO_CRITERION)} on the other trials, among "
-        f"{res['candidates']} with {len(res['seeds'])} seeds, scored on the held-out trial; mean over the trials, "
-        "± over seeds.",
+        f"{res['candidates']} with {len(res['seeds'])} seeds"
+        + ("" if max_model_steps is None else f" and at most {max_model_steps} model-steps of training per trial")
+        + ", scored on the held-out trial; mean over the trials, ± over seeds.",
         "",
         "| | Hungarian | ARI | boundary F1 |",
         "|---|---|---|---|",
@@ -341,4 +358,28 @@ def loo_report(rows: list[dict]) -> str:
     for t, r in res["per_trial"].items():
         h = np.mean([v["acc_hungarian"] for v in r["scores"].values()])
         lines.append(f"| {t} | `{' / '.join(r['chosen'])}` | {h:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def spread_report(rows: list[dict], config: str, segmentation_name: str, key: str = "acc_hungarian") -> str:
+    """How one procedure's ``key`` varies over the seeds on each trial (the stability of a default), as Markdown:
+    a row per trial with each seed's score and the spread (largest minus smallest)."""
+    procs = procedures(rows, min_seeds=1)
+    if (config, segmentation_name) not in procs:
+        known = sorted({c for c, _ in procs})
+        raise ValueError(f"no study rows for {config} / {segmentation_name}; configs with rows: {', '.join(known)}")
+    by_seed = procs[(config, segmentation_name)]
+    seeds = sorted(by_seed)
+    trials = sorted(set.union(*[set(v) for v in by_seed.values()]))
+    lines = [
+        f"`{config} / {segmentation_name}`: {key} per trial and seed, and its spread over the seeds",
+        "",
+        "| trial | " + " | ".join(f"seed {s}" for s in seeds) + " | spread |",
+        "|---" * (len(seeds) + 2) + "|",
+    ]
+    for t in trials:
+        vals = [by_seed[s][t][key] if t in by_seed[s] else None for s in seeds]
+        got = [v for v in vals if v is not None]
+        cells = " | ".join("" if v is None else f"{v:.3f}" for v in vals)
+        lines.append(f"| {t} | {cells} | {max(got) - min(got):.3f} |")
     return "\n".join(lines) + "\n"

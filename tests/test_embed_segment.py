@@ -332,3 +332,32 @@ def test_combine_gives_every_model_the_same_weight_whatever_its_scale():
         embed.combine([_fake_embedding(a), _fake_embedding(a[:200])])
     with pytest.raises(ValueError, match="at least one"):
         embed.combine([])
+
+
+def test_consensus_outvotes_one_model_and_ignores_how_each_names_its_classes():
+    from seq2seq_jax.segmentation import consensus
+
+    fps, k = 30.0, 3
+    truth = np.repeat([0, 1, 2, 0, 1], [300, 240, 300, 270, 300])
+    wrong_cut = truth.copy()
+    wrong_cut[600:700] = 0  # one model moves a boundary by 100 frames
+    merged = truth.copy()
+    merged[merged == 2] = 1  # another merges two classes ...
+    merged[1110:1200] = 2  # ... and puts part of the last segment in a class of its own
+    perm = np.array([2, 0, 1])  # the models' label ids are arbitrary
+    cfg = segmentation.SegmentConfig(min_segments_over_k=1)
+    lab = consensus([truth, perm[wrong_cut], perm[perm][merged]], k, fps, cfg)
+    assert metrics.accuracy_hungarian(truth, lab) > 0.97
+    for alone in (perm[wrong_cut], perm[perm][merged]):
+        assert metrics.accuracy_hungarian(truth, alone) < 0.95  # each wrong model alone is worse
+    same = consensus([perm[truth], wrong_cut, merged], k, fps, cfg)  # renaming a model's classes changes nothing
+    np.testing.assert_array_equal(metrics.order_labels(lab), metrics.order_labels(same))
+    # a splice is a cut: all models change class 20 frames after it; the consensus changes at the splice
+    late = np.repeat([0, 1], [470, 940])
+    cfg0 = segmentation.SegmentConfig(min_segments_over_k=0)
+    assert list(metrics.boundaries(consensus([late] * 3, 2, fps, cfg0))) == [470]
+    assert list(metrics.boundaries(consensus([late] * 3, 2, fps, cfg0, splices_T=[450]))) == [450]
+    with pytest.raises(ValueError, match="one label per frame"):
+        consensus([truth, truth[:-1]], k, fps)
+    with pytest.raises(ValueError, match="0 .. k - 1"):
+        consensus([truth, truth + 1], k, fps)

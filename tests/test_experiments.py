@@ -172,6 +172,7 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
     assert cfg.train == presets.SUBJECT86.train and cfg.segment.frames_weight == presets.SUBJECT86.segment.frames_weight
     ward = s86.parse_args(["--linkage", "ward_whitened", "--frames_in_clustering", "no"]).config.segment
     assert (ward.linkage, ward.frames_in_clustering) == ("ward_whitened", False)
+    assert s86.parse_args(["--models", "1", "--data_parallel"]).config.train.models == 1
     paper = s86.parse_args(["--preset", "paper", "--iterations", "5"]).config
     assert (paper.model.hidden, paper.train.lr, paper.train.iterations) == (1024, 1e-4, 5)
     for bad, msg in (
@@ -182,6 +183,8 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
         (["--preset", "nope"], "invalid choice"),
         (["--frames_in_clustering", "maybe"], "expected yes or no"),
         (["--linkage", "ward_whitened", "--segment_stats", "std"], "use segment_stats 'mean'"),
+        (["--models", "0"], "models must be >= 1"),
+        (["--data_parallel"], "add --models 1"),  # the preset's ensemble trains together, not data-parallel
     ):
         with pytest.raises(SystemExit):
             s86.parse_args(bad)
@@ -204,6 +207,8 @@ def test_subject86_together_trains_each_trial_as_alone(tmp_path, data, capsys):
         "--quiet",
         "--no_plots",
         "--no_oracle",
+        "--models",
+        "1",
     ] + _data_args(data)
     assert (
         s86.main(
@@ -260,6 +265,19 @@ def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
     assert "leave-one-trial-out" in studies.loo_report(rows)
     with pytest.raises(ValueError, match="no procedure has 3 seeds"):
         studies.leave_one_trial_out([r for r in rows if r["seed"] == 0])
+    # within a training budget: a config over it is not a candidate (h256_x3: 3 models x 1000 steps)
+    big = [{**r, "config": "h256_x3", "scores": {"a": sc(1.0)}} for r in rows if r["config"] == "m"]
+    small = [{**r, "config": "h256"} for r in rows if r["config"] == "m"]
+    assert studies.leave_one_trial_out(big + small)["in_sample"]["chosen"] == ("h256_x3", "a")
+    within = studies.leave_one_trial_out(big + small, max_model_steps=1500)
+    assert within["in_sample"]["chosen"] == ("h256", "a") and within["candidates"] == 2
+    assert studies.model_steps("h256_x3") == 3000 and studies.model_steps("h256_it500_x3") == 1500
+    # the spread over seeds of one procedure, per trial (the stability of a default)
+    rows[0]["scores"]["a"] = sc(0.6)  # seed 0, trial 01
+    report = studies.spread_report(rows, "m", "a")
+    assert "| 01 | 0.600 | 0.900 | 0.900 | 0.300 |" in report and "| 05 | 0.500 | 0.500 | 0.500 | 0.000 |" in report
+    with pytest.raises(ValueError, match="no study rows for m / c"):
+        studies.spread_report(rows, "m", "c")
 
 
 def test_motion_files_compares_every_amc_channel_with_the_mat_file(data, capsys):
@@ -299,7 +317,12 @@ def test_subject86_ensemble_trains_its_models_together_saves_them_apart_and_rest
     assert [m.train.seed for m in metas] == [2, 3]  # seed 1 of an ensemble of 2: seeds 2 and 3, not shared with seed 0
     # each model is the one a single-model run of its seed trains
     assert (
-        s86.main(common + tiny + ["--seed", "3", "--train_dir", str(tmp_path / "s"), "--out", str(tmp_path / "b")]) == 0
+        s86.main(
+            common
+            + tiny
+            + ["--seed", "3", "--models", "1", "--train_dir", str(tmp_path / "s"), "--out", str(tmp_path / "b")]
+        )
+        == 0
     )
     for a, b in zip(
         jax.tree.leaves(train.load(folder / "model_1")[0]), jax.tree.leaves(train.load(tmp_path / "s" / "trial_09")[0])

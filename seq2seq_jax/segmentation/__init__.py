@@ -14,12 +14,16 @@ joined); every splice is a cut, and with ``within_recordings="none"`` the pieces
 ``segment_stats="std"``, by the spread of each feature: how a segment moves rather than where it sits. Alternatives
 kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
 
+An ensemble (several models of one recording) is segmented by ``consensus.segment_ensemble``: each model alone,
+then the consensus of their labels by co-association (``consensus``).
+
 ``reference``: the reference's cut rule (case i) and ground-truth-boundary protocol (subject 86).
 """
 
 from seq2seq_jax.segmentation.changepoints import change_points, elbow, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter, segment_descriptors
 from seq2seq_jax.segmentation.config import LINKAGES, METHODS, RECORDING_MODES, SEGMENT_STATS, SegmentConfig
+from seq2seq_jax.segmentation.consensus import consensus, segment_ensemble
 from seq2seq_jax.segmentation.reference import reference_cut_rule, reference_oracle
 from seq2seq_jax.segmentation.segment import features, max_segments, segment_embedding, segment_states
 from seq2seq_jax.segmentation.splices import config_splices, splices, states_splices
@@ -33,6 +37,7 @@ __all__ = [
     "change_points",
     "cluster_segments",
     "config_splices",
+    "consensus",
     "elbow",
     "features",
     "labels_from_cuts",
@@ -42,6 +47,7 @@ __all__ = [
     "reference_oracle",
     "segment_descriptors",
     "segment_embedding",
+    "segment_ensemble",
     "segment_states",
     "smooth_in_time",
     "splices",

@@ -1,0 +1,73 @@
+"""Consensus of an ensemble: several models' segmentations of one recording combined into one (evidence
+accumulation, Fred & Jain 2005).
+
+Each model is segmented alone (``segment_states``); frame t of model m is the one-hot row of its label, and the
+rows of all models side by side (scaled by 1 / sqrt(models)) make a feature whose inner product between two frames
+is their co-association: the share of models that give them one class. The consensus cuts where these rows change
+(kernel change points, at least as many as one model's search places), and clusters the segments by average
+linkage on 1 - their mean co-association. Labels are arbitrary per model, so they are never compared across models,
+only within each. A model that alone splits or joins a segment is outvoted (docs/results/consensus.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts
+from seq2seq_jax.segmentation.config import SegmentConfig
+from seq2seq_jax.segmentation.segment import cpd_grid, segment_states
+
+
+def coassociation_features(labels_list, k: int) -> np.ndarray:
+    """(T, models * k): each model's one-hot labels side by side, scaled so that the inner product of two rows is
+    their co-association (the share of models that put both frames in one class)."""
+    labs = [np.asarray(lab, np.int64) for lab in labels_list]
+    if not labs or any(len(lab) != len(labs[0]) for lab in labs):
+        raise ValueError(f"consensus needs one label per frame from every model, got lengths {[len(x) for x in labs]}")
+    if any(lab.min() < 0 or lab.max() >= k for lab in labs):
+        raise ValueError(f"labels must lie in 0 .. k - 1 = {k - 1}")
+    return np.concatenate([np.eye(k)[lab] for lab in labs], 1) / np.sqrt(len(labs))
+
+
+def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), splices_T=()) -> np.ndarray:
+    """One label per frame from several models' labels of the same frames (module docstring); ``splices_T`` (frames)
+    are always cuts, as in ``segment_embedding``."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(labels_list) == 1:
+        return np.asarray(labels_list[0]).copy()
+    f = coassociation_features(labels_list, k)
+    step, min_size = cpd_grid(len(f), fps, cfg)
+    fs = f[::step]
+    sp = sorted({int(round(t / step)) for t in splices_T} - {0, len(fs)})
+    min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
+    cuts = [c for c in change_points(fs, cfg.max_bkps, min_size, min_bkps) if all(abs(c - t) >= min_size for t in sp)]
+    seg = labels_from_cuts(len(fs), sorted(set(cuts) | set(sp)))
+    ids = np.unique(seg)
+    if len(ids) <= k:
+        lab = seg
+    else:
+        p = np.stack([fs[seg == i].mean(0) for i in ids])  # mean one-hot rows: p_a . p_b = mean co-association
+        dist = np.clip(1.0 - p @ p.T, 0.0, None)
+        np.fill_diagonal(dist, 0.0)
+        lab = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average").fit_predict(dist)[seg]
+    return np.repeat(lab, step)[: len(f)]
+
+
+def segment_ensemble(
+    embeddings, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None
+) -> np.ndarray:
+    """Our segmentation of an ensemble's embeddings of one recording (``embed.Embedding`` each, same frames): each
+    segmented by ``segment_states``, then their ``consensus``; one embedding is segmented as it is."""
+    from seq2seq_jax.segmentation.splices import states_splices
+
+    embs = list(embeddings)
+    if not embs:
+        raise ValueError("segment_ensemble needs at least one embedding")
+    found = None
+    if frames_TxD is not None and cfg.method == "cpd":
+        found = states_splices(embs[0], frames_TxD, fps, cfg)
+    labels = [segment_states(e, k, fps, cfg, seed, frames_TxD, found) for e in embs]
+    if len(labels) == 1:
+        return labels[0]
+    return consensus(labels, k, fps, cfg, () if found is None else found)
