@@ -5,6 +5,7 @@ reference's rule on the same sequence, and formats the rows the scripts print.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -23,7 +24,15 @@ ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
 # (no smoothing in time, no minimum number of segments: those are ours).
 BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0, cpd_smooth_s=0.0, min_segments_over_k=0)
 BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment means (no model)"
+FRAMES_NOTE = "our segmentation, the same settings, on PCA of the frames (no model)"
 CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip join is a hit
+
+
+def frames_only(z_TxD, k: int, fps: float, seg_cfg: segmentation.SegmentConfig):
+    """Our segmentation with the same settings on the normalized frames instead of an embedding (no model): what
+    the embedding adds over the rest of the pipeline."""
+    cfg = dataclasses.replace(seg_cfg, frames_weight=0.0)
+    return segmentation.segment_embedding(z_TxD, k, fps, cfg, frames_TxD=z_TxD)
 
 
 # ----------------------------------------------------------------------------------------------- subject 86
@@ -121,6 +130,8 @@ def score_subject86(
     if baseline:
         base = segmentation.segment_embedding(z, trial.k, trial.fps, BASELINE)
         res["baseline"] = {**metrics.all_metrics(trial.labels, base, trial.windows), "note": BASELINE_NOTE}
+        fr = frames_only(z, trial.k, trial.fps, seg_cfg)
+        res["frames_ours"] = {**metrics.all_metrics(trial.labels, fr, trial.windows), "note": FRAMES_NOTE}
     oracle_pred = None
     if oracle:
         oracle_pred = segmentation.reference_oracle(params, meta.model, z, trial.segments(), trial.k)
@@ -207,6 +218,9 @@ def subject86_table(rows: list[dict]) -> str:
     if "baseline" in rows[0]:
         mb = {k: float(np.mean([r["baseline"][k] for r in rows])) for k, _ in SUBJECT86_COLS}
         lines.append(f"baseline ({BASELINE_NOTE}), mean: " + ", ".join(f"{n} {mb[k]:.3f}" for k, n in SUBJECT86_COLS))
+    if "frames_ours" in rows[0]:
+        mf = {k: float(np.mean([r["frames_ours"][k] for r in rows])) for k, _ in SUBJECT86_COLS}
+        lines.append(f"frames only ({FRAMES_NOTE}), mean: " + ", ".join(f"{n} {mf[k]:.3f}" for k, n in SUBJECT86_COLS))
     return "\n".join(lines)
 
 
@@ -256,6 +270,7 @@ def score_concat(
     ours = segmentation.segment_ensemble(embs, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
     base = segmentation.segment_embedding(z, k, seq.fps, BASELINE)
+    fr = frames_only(z, k, seq.fps, seg_cfg)
     res = {
         "seed": seed,
         "actions": list(seq.actions),
@@ -265,6 +280,7 @@ def score_concat(
         "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},
         "reference_cut_rule": {**metrics.all_metrics(seq.labels, ref, windows), "cuts": cuts},
         "baseline": {**metrics.all_metrics(seq.labels, base, windows), "note": BASELINE_NOTE},
+        "frames_ours": {**metrics.all_metrics(seq.labels, fr, windows), "note": FRAMES_NOTE},
     }
     p3 = embed.pca(emb.states, 3)[0] if out_dir is not None or video_dir is not None else None
     files = []
@@ -299,21 +315,22 @@ def _fmt_concat(m):
 
 def concat_header() -> str:
     head = " ".join(f"{n:>5s}" for _, n in CONCAT_COLS)
-    return f"{'seed':>4s}  ours: {head} | reference cut rule: {head} | baseline ARI  actions"
+    return f"{'seed':>4s}  ours: {head} | reference cut rule: {head} | baseline ARI | frames ARI  actions"
 
 
 def concat_row(r: dict) -> str:
     return (
         f"{r['seed']:4d}  ours: {_fmt_concat(r['ours'])} | reference cut rule: {_fmt_concat(r['reference_cut_rule'])}"
-        f" | {r['baseline']['ari']:5.3f}  {'+'.join(c[0] for c in r['clips'])}  "
+        f" | {r['baseline']['ari']:5.3f} | {r['frames_ours']['ari']:5.3f}  {'+'.join(c[0] for c in r['clips'])}  "
         f"splices {len(r['ours']['splices'])}/{len(r['clips']) - 1}"
     )
 
 
 def concat_summary(rows: list[dict]) -> str:
-    """Mean ± standard deviation over the draws, for ours, the reference's cut rule and the baseline."""
+    """Mean ± standard deviation over the draws, for ours, the reference's cut rule, the baseline and our
+    segmentation on the frames."""
     lines = []
-    for proto in ("ours", "reference_cut_rule", "baseline"):
+    for proto in ("ours", "reference_cut_rule", "baseline", "frames_ours"):
         mean = {k: np.mean([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
         sd = {k: np.std([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
         lines.append(f"{proto}: " + ", ".join(f"{n} {mean[k]:.3f} ± {sd[k]:.3f}" for k, n in CONCAT_COLS))

@@ -30,6 +30,7 @@ def test_subject86_train_then_restore_reproduces(tmp_path, data, capsys):
     trained = json.loads((tmp_path / "a" / "results.json").read_text())["trials"][0]
     assert trained["oracle"]["note"].startswith("uses the ground-truth boundaries")
     assert trained["baseline"]["note"].startswith("ruptures") and 0 <= trained["baseline"]["acc_hungarian"] <= 1
+    assert trained["frames_ours"]["note"].startswith("our segmentation") and 0 <= trained["frames_ours"]["ari"] <= 1
     for f in trained["files"]:
         assert Path(f).stat().st_size > 5000  # a real PNG, not an empty file
     assert s86.main(common + ["--restore", "--out", str(tmp_path / "b"), "--no_plots"]) == 0
@@ -91,6 +92,7 @@ def test_concat_cmu_tiny_run(tmp_path, data, capsys):
     assert len(run["ours"]["splices"]) == 1 and abs(run["ours"]["splices"][0] - join) <= 1
     assert run["ours"]["ari"] > 0.95 and run["ours"]["boundary_f1"] == 1.0
     assert run["baseline"]["note"].startswith("ruptures") and -1 <= run["baseline"]["ari"] <= 1
+    assert run["frames_ours"]["note"].startswith("our segmentation") and -1 <= run["frames_ours"]["ari"] <= 1
     # --blend: the join is blended away, no splice is left, its own checkpoint folder
     assert cc.main(args + ["--blend", "0.5", "--no_plots"]) == 0
     run = json.loads((tmp_path / "out" / "results.json").read_text())["runs"][0]
