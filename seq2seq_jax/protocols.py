@@ -265,9 +265,8 @@ def score_concat(
     windows = metrics.windows_around(seq.boundaries, int(CONCAT_TOLERANCE_S * seq.fps))
     params, meta = fits[0]
     embs = [embed.collect(p, m.model, z) for p, m in fits]
-    emb = embed.combine(embs)
-    found = segmentation.states_splices(emb, z, seq.fps, seg_cfg)
-    ours = segmentation.segment_ensemble(embs, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z)
+    found = segmentation.states_splices(embs[0], z, seq.fps, seg_cfg)  # the models share their covered frames
+    ours = segmentation.segment_ensemble(embs, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
     base = segmentation.segment_embedding(z, k, seq.fps, BASELINE)
     fr = frames_only(z, k, seq.fps, seg_cfg)
@@ -282,7 +281,7 @@ def score_concat(
         "baseline": {**metrics.all_metrics(seq.labels, base, windows), "note": BASELINE_NOTE},
         "frames_ours": {**metrics.all_metrics(seq.labels, fr, windows), "note": FRAMES_NOTE},
     }
-    p3 = embed.pca(emb.states, 3)[0] if out_dir is not None or video_dir is not None else None
+    p3 = embed.pca(embed.combine(embs).states, 3)[0] if out_dir is not None or video_dir is not None else None
     files = []
     if out_dir is not None:
         out, names = Path(out_dir), list(seq.actions)

@@ -11,11 +11,14 @@ only within each. A model that alone splits or joins a segment is outvoted (docs
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts
+from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.config import SegmentConfig
-from seq2seq_jax.segmentation.segment import cpd_grid, segment_states
+from seq2seq_jax.segmentation.segment import cpd_grid, search_cuts, segment_states, splice_samples, with_splices
+from seq2seq_jax.segmentation.splices import states_splices
 
 
 def coassociation_features(labels_list, k: int) -> np.ndarray:
@@ -39,10 +42,8 @@ def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfi
     f = coassociation_features(labels_list, k)
     step, min_size = cpd_grid(len(f), fps, cfg)
     fs = f[::step]
-    sp = sorted({int(round(t / step)) for t in splices_T} - {0, len(fs)})
-    min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
-    cuts = [c for c in change_points(fs, cfg.max_bkps, min_size, min_bkps) if all(abs(c - t) >= min_size for t in sp)]
-    seg = labels_from_cuts(len(fs), sorted(set(cuts) | set(sp)))
+    found = search_cuts(f, k, fps, dataclasses.replace(cfg, cpd_smooth_s=0.0))  # the labels do not jitter
+    seg = labels_from_cuts(len(fs), with_splices(found, splice_samples(splices_T, step, len(fs)), min_size))
     ids = np.unique(seg)
     if len(ids) <= k:
         lab = seg
@@ -55,17 +56,22 @@ def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfi
 
 
 def segment_ensemble(
-    embeddings, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None
+    embeddings,
+    k: int,
+    fps: float,
+    cfg: SegmentConfig = SegmentConfig(),
+    seed: int = 0,
+    frames_TxD=None,
+    splices_T=None,
 ) -> np.ndarray:
     """Our segmentation of an ensemble's embeddings of one recording (``embed.Embedding`` each, same frames): each
-    segmented by ``segment_states``, then their ``consensus``; one embedding is segmented as it is."""
-    from seq2seq_jax.segmentation.splices import states_splices
-
+    segmented by ``segment_states``, then their ``consensus``; one embedding is segmented as it is. The splices
+    are searched once for all (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
     embs = list(embeddings)
     if not embs:
         raise ValueError("segment_ensemble needs at least one embedding")
-    found = None
-    if frames_TxD is not None and cfg.method == "cpd":
+    found = splices_T
+    if found is None and frames_TxD is not None and cfg.method == "cpd":
         found = states_splices(embs[0], frames_TxD, fps, cfg)
     labels = [segment_states(e, k, fps, cfg, seed, frames_TxD, found) for e in embs]
     if len(labels) == 1:

@@ -81,6 +81,16 @@ def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig())
     return change_points(fc, cfg.max_bkps, min_size, min_bkps)
 
 
+def splice_samples(splices_N, step: int, n_sub: int) -> list[int]:
+    """The splices (frames) as sub-sampled samples of the change-point search, the ends left out."""
+    return sorted({int(round(t / step)) for t in splices_N} - {0, n_sub})
+
+
+def with_splices(cuts, sp, min_size: int) -> list[int]:
+    """The change points with every splice added; a change point nearer than ``min_size`` to a splice is dropped."""
+    return sorted({c for c in cuts if all(abs(c - t) >= min_size for t in sp)} | set(sp))
+
+
 def segment_embedding(
     x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None, splices_N=None
 ) -> np.ndarray:
@@ -102,12 +112,11 @@ def segment_embedding(
         n_sub = -(-len(f) // step)  # samples after sub-sampling
         if splices_N is None:
             splices_N = [] if frames_TxD is None else config_splices(frames_TxD, fps, cfg)
-        sp = sorted({int(round(t / step)) for t in splices_N} - {0, n_sub})
+        sp = splice_samples(splices_N, step, n_sub)
         if cfg.within_recordings == "none" and len(sp) + 1 >= k:
             cuts = sp
         else:
-            cuts = [c for c in search_cuts(f, k, fps, cfg) if all(abs(c - t) >= min_size for t in sp)]
-            cuts = sorted(set(cuts) | set(sp))
+            cuts = with_splices(search_cuts(f, k, fps, cfg), sp, min_size)
         lab = cluster_segments(f_cluster[::step], labels_from_cuts(n_sub, cuts), k, cfg.linkage, cfg.segment_stats)
         return np.repeat(lab, step)[: len(x)]
     if cfg.method == "kmeans":
@@ -119,13 +128,6 @@ def segment_embedding(
 
         lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(f)
     return majority_filter(lab, int(round(cfg.smooth_s * fps)))
-
-
-def states_splices(emb, frames_TxD, fps: float, cfg: SegmentConfig = SegmentConfig()) -> np.ndarray:
-    """The splices ``segment_states`` cuts at, as frames of the whole sequence (searched among the predicted
-    frames, as ``segment_states`` does)."""
-    cov = np.asarray(emb.covered)
-    return np.flatnonzero(cov)[config_splices(np.asarray(frames_TxD)[cov], fps, cfg)]
 
 
 def segment_states(
