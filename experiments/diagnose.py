@@ -14,7 +14,8 @@ decomposition is of one embedding, not of the consensus). For each, the mean ove
 - pipeline: the segmentation (Hungarian, ARI, boundary F1);
 - cuts + true labels: our change points with each piece labelled by its majority true class (the cuts' ceiling);
 - true cuts + clustering: the true segments clustered into k by each segment descriptor (the clustering's
-  ceiling), mean / std / mean_std.
+  ceiling), mean / std / mean_std / motion;
+- our cuts + clustering: our change points' pieces clustered by each descriptor (the preset's is the pipeline).
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ def _row(name: str, items: list[dict]) -> str:
         pipe = [m((view, "pipeline"), k) for k in ("acc_hungarian", "ari", "boundary_f1")]
         cut = m((view, "cuts_true_labels"), "ari")
         clu = [m((view, "true_cuts_clustered", s), "ari") for s in SEGMENT_STATS]
+        own = [m((view, "cuts_clustered", s), "ari") for s in SEGMENT_STATS]
         cuts = np.mean([it[view]["cuts"] for it in items])
         out.append(
             f"{name:18s} {view:6s} {pipe[0]:.3f} {pipe[1]:.3f} {pipe[2]:.3f} | {cut:.3f} | "
             + " ".join(f"{c:.3f}" for c in clu)
+            + " | "
+            + " ".join(f"{c:.3f}" for c in own)
             + f" | {cuts:4.1f} / {np.mean([it[view]['true_cuts'] for it in items]):4.1f}"
         )
     return "\n".join(out)
@@ -59,6 +63,8 @@ def _row(name: str, items: list[dict]) -> str:
 
 HEADER = (
     "data               view   Hung  ARI   bF1   | cuts+true labels ARI | true cuts clustered ARI: "
+    + " ".join(SEGMENT_STATS)
+    + " | our cuts clustered ARI: "
     + " ".join(SEGMENT_STATS)
     + " | cuts / true"
 )

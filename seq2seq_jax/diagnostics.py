@@ -7,7 +7,9 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
 - ``cuts_true_labels``: our change points, each piece labelled with its most frequent true class: what a
   perfect clustering of our pieces would score (the change points' ceiling; extra cuts cost nothing here);
 - ``true_cuts_clustered``: the true segments clustered into k by our descriptor (the clustering's ceiling,
-  with perfect change points), for each segment descriptor (``SegmentConfig.segment_stats``).
+  with perfect change points), for each segment descriptor (``SegmentConfig.segment_stats``);
+- ``cuts_clustered``: our change points' pieces clustered by each segment descriptor (the pipeline itself for
+  cfg's descriptor): which descriptor copes with the pieces that real change points leave.
 
 Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case-(i) sequences
 (docs/results/diagnosis.md).
@@ -23,7 +25,7 @@ from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.segment import cpd_grid, feature_sets, search_cuts, segment_embedding
+from seq2seq_jax.segmentation.segment import cpd_grid, feature_sets, motion_sigma, search_cuts, segment_embedding
 
 
 def majority_labels(true_T, pieces_T) -> np.ndarray:
@@ -53,15 +55,24 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
     true_T = np.asarray(true_T)
     f, f_cluster = feature_sets(x, cfg, fr)  # the change points' features, and the clustering's (as the pipeline)
     step, cuts = cpd_grid(len(f), fps, cfg)[0], search_cuts(f, k, fps, cfg)
-    pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
+    pieces_sub = labels_from_cuts(-(-len(f) // step), cuts)
+    pieces = np.repeat(pieces_sub, step)[: len(f)]
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
+
+    def ours_clustered(s):  # as segment_embedding clusters the pieces (on the change points' grid)
+        lab = cluster_segments(f_cluster[::step], pieces_sub, k, _linkage(cfg, s), s, motion_sigma(fps, step))
+        return np.repeat(lab, step)[: len(f)]
+
     out = {
         "pipeline": metrics.all_metrics(true_T, segment_embedding(x, k, fps, cfg, frames_TxD=fr), windows),
         "cuts_true_labels": metrics.all_metrics(true_T, majority_labels(true_T, pieces), windows),
         "true_cuts_clustered": {
-            s: metrics.all_metrics(true_T, cluster_segments(f_cluster, truth_pieces, k, _linkage(cfg, s), s), windows)
+            s: metrics.all_metrics(
+                true_T, cluster_segments(f_cluster, truth_pieces, k, _linkage(cfg, s), s, motion_sigma(fps, 1)), windows
+            )
             for s in SEGMENT_STATS
         },
+        "cuts_clustered": {s: metrics.all_metrics(true_T, ours_clustered(s), windows) for s in SEGMENT_STATS},
         "cuts": len(cuts),
         "true_cuts": int(truth_pieces.max()),
     }

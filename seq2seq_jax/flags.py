@@ -38,7 +38,8 @@ SEGMENT_FLAGS = (
         "segment_stats",
         SEGMENT_STATS,
         "segment descriptor: 'mean' (where a segment sits), 'std' (how it moves: whole recordings of different "
-        "people) or 'mean_std'",
+        "people), 'mean_std' or 'motion' (the mean local spread within 0.5 s: how it moves, not counting a "
+        "posture change at a segment's ends)",
     ),
     (
         ("--within_recordings",),
@@ -76,6 +77,13 @@ SEGMENT_FLAGS = (
         _yes_no,
         "yes/no: the frames' features also in the clustering of segments (no: the embedding alone; the frames "
         "serve the change points)",
+    ),
+    (
+        ("--motion_votes",),
+        "segment",
+        "motion_votes",
+        _yes_no,
+        "yes/no: each model's segments clustered by how they move (segment_stats 'motion') also vote in the consensus",
     ),
     (("--segmentation",), "segment", "method", METHODS, "change points ('cpd') or clustering of frames"),
 )

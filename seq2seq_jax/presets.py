@@ -6,7 +6,8 @@ scores: docs/method.md and docs/results/.
 
 - ``paper``: the paper's configuration (hidden 1024, Adam 1e-4, 10,000 steps), with our segmentation.
 - ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given): an ensemble
-  of three models trained together (500 steps each), each segmented, then their consensus.
+  of three models trained together (500 steps each), each segmented twice (segments clustered by where they sit
+  and by how they move), then the consensus of the six.
 - ``mocap``: the same settings for your own motion-capture recordings (API and command line).
 - ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread);
   one model of 1,000 steps.
@@ -50,7 +51,13 @@ SUBJECT86 = Preset(
     "subject86",
     ModelConfig(hidden=256),
     dataclasses.replace(ONE_MODEL, iterations=500, save_every=250, keep=1, models=3),
-    SegmentConfig(cpd_smooth_s=0.25, min_segments_over_k=2, linkage="ward_whitened", frames_in_clustering=False),
+    SegmentConfig(
+        cpd_smooth_s=0.25,
+        min_segments_over_k=2,
+        linkage="ward_whitened",
+        frames_in_clustering=False,
+        motion_votes=True,
+    ),
     "python experiments/subject86.py",
 )
 PAPER = Preset(

@@ -138,28 +138,63 @@ def test_within_recordings_none_keeps_each_spliced_clip_whole():
         segmentation.segment_embedding(x, 2, 120.0, segmentation.SegmentConfig(within_recordings="all"), frames_TxD=x)
 
 
-def test_segment_stats_std_groups_recordings_by_movement_not_posture():
-    rng = np.random.default_rng(2)
-    # three actions: two move different channels, the third the same channels as the first but a third as much
-    # (walking and running); every recording sits in its own posture (a random offset per channel, as large as
-    # the movement), as recordings of different people do
+def _recordings_of_three_actions(seed):
+    """Three actions: two move different channels, the third the same channels as the first but a third as much
+    (walking and running); every recording sits in its own posture (a random offset per channel, as large as the
+    movement), as recordings of different people do. (frames, true class per frame, recording lengths)."""
+    rng = np.random.default_rng(seed)
     a0 = np.r_[np.full(10, 1.0), np.full(10, 0.1)]
     amp = [a0, a0[::-1], a0 / 3]
     cls, lens = [0, 1, 2, 0, 1, 2, 1], [700, 500, 600, 800, 400, 500, 600]
     x = np.concatenate([amp[c] * _clip(rng, n) + rng.normal(0, 1.0, 20) for c, n in zip(cls, lens)])
-    true = np.repeat(cls, lens)
+    return x, np.repeat(cls, lens), lens
+
+
+def test_segment_stats_std_groups_recordings_by_movement_not_posture():
+    x, true, lens = _recordings_of_three_actions(2)
     seg = np.repeat(np.arange(len(lens)), lens)
     d = segmentation.segment_descriptors(x, seg, "std")
     assert d.shape == (len(lens), 20)
     np.testing.assert_allclose(d, segmentation.segment_descriptors(x + 5.0, seg, "std"), atol=1e-9)  # offset-free
     assert segmentation.segment_descriptors(x, seg, "mean_std").shape == (len(lens), 40)
-    lab = {s: segmentation.cluster_segments(x, seg, 3, "average", s) for s in segmentation.SEGMENT_STATS}
+    lab = {s: segmentation.cluster_segments(x, seg, 3, "average", s) for s in ("mean", "std", "mean_std")}
     assert metrics.accuracy_hungarian(true, lab["std"]) == 1.0  # Euclidean: the amplitude tells 0 from 2
     assert metrics.accuracy_hungarian(true, lab["mean"]) < 0.9  # the posture of each recording wins over the action
     cfg = segmentation.SegmentConfig(within_recordings="none", segment_stats="std")
     assert metrics.accuracy_hungarian(true, segmentation.segment_embedding(x, 3, 120.0, cfg, frames_TxD=x)) > 0.99
     with pytest.raises(ValueError, match="segment_stats"):
         segmentation.cluster_segments(x, seg, 2, "average", "median")
+
+
+def test_segment_stats_motion_is_not_fooled_by_a_cut_that_lands_late(monkeypatch):
+    """The recordings of ``_recordings_of_three_actions``, every cut 0.3 s late:
+    each piece then ends in the next recording's posture, a jump that inflates its standard deviation ("std"
+    fails) but not the local spread within 0.5 s that "motion" averages (each piece still takes its class)."""
+    from seq2seq_jax import diagnostics
+    from seq2seq_jax.segmentation.changepoints import labels_from_cuts
+
+    x, true, lens = _recordings_of_three_actions(3)
+    seg = labels_from_cuts(len(x), np.cumsum(lens)[:-1] + 36)
+    ceiling = metrics.accuracy_hungarian(true, diagnostics.majority_labels(true, seg))
+    lab = {s: segmentation.cluster_segments(x, seg, 3, "average", s, motion_sigma=60.0) for s in ("std", "motion")}
+    assert metrics.accuracy_hungarian(true, lab["motion"]) == ceiling < 1.0
+    assert metrics.accuracy_hungarian(true, lab["std"]) < ceiling - 0.2
+    # a still pose has no local spread: the constant part of a signal is gone
+    spread = segmentation.clustering.local_spread(np.c_[np.full(500, 4.0), 2.0 * np.sin(np.arange(500) / 3)], 60.0)
+    np.testing.assert_allclose(spread[100:400, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(spread[100:400, 1], np.sqrt(2.0), rtol=0.05)
+    with pytest.raises(ValueError, match="motion_sigma"):
+        segmentation.segment_descriptors(x, seg, "motion")
+    seen = {}
+    real = segmentation.segment.cluster_segments
+
+    def spy(*a, **k):
+        seen["sigma"] = a[5]
+        return real(*a, **k)
+
+    monkeypatch.setattr(segmentation.segment, "cluster_segments", spy)
+    segmentation.segment_embedding(x, 3, 120.0, segmentation.SegmentConfig(segment_stats="motion"))
+    assert seen["sigma"] == 0.5 * 30.0  # MOTION_S on the change points' grid: 120 fps sub-sampled to 30
 
 
 def test_change_points_see_features_smoothed_in_time_and_clustering_the_raw_ones(monkeypatch):
@@ -361,3 +396,51 @@ def test_consensus_outvotes_one_model_and_ignores_how_each_names_its_classes():
         consensus([truth, truth[:-1]], k, fps)
     with pytest.raises(ValueError, match="0 .. k - 1"):
         consensus([truth, truth + 1], k, fps)
+
+
+def test_motion_votes_add_each_models_motion_clustering_to_the_consensus(monkeypatch):
+    import sys
+
+    from seq2seq_jax import embed
+
+    consensus = sys.modules["seq2seq_jax.segmentation.consensus"]  # the package exports its function of that name
+
+    cfg = segmentation.SegmentConfig(linkage="ward_whitened", motion_votes=True)
+    plain, motion = consensus.views(cfg)
+    assert plain == cfg and (motion.segment_stats, motion.linkage, motion.motion_votes) == ("motion", "average", False)
+    assert consensus.views(segmentation.SegmentConfig()) == [segmentation.SegmentConfig()]
+    seen, voters = [], {}
+    real = consensus.consensus
+
+    def spy_states(emb, k, fps, c, *a, clusterings=None):  # one change-point search per model, every view on it
+        seen.append((id(emb), tuple(clusterings or [(c.linkage, c.segment_stats)])))
+        lab = np.repeat([0, 1], [60, 60])
+        return [lab] * len(clusterings) if clusterings else lab
+
+    def spy_consensus(labels, *a, **kw):
+        voters["n"] = len(labels)
+        return real(labels, *a, **kw)
+
+    monkeypatch.setattr(consensus, "segment_states", spy_states)
+    monkeypatch.setattr(consensus, "consensus", spy_consensus)
+    embs = [embed.Embedding(np.zeros((120, 4)), np.zeros(120), np.ones(120, bool), None, None, None) for _ in range(3)]
+    consensus.segment_ensemble(embs, 2, 30.0, cfg)
+    both = (("ward_whitened", "mean"), ("average", "motion"))
+    assert sorted(seen) == sorted((id(e), both) for e in embs) and voters["n"] == 6
+    seen.clear()
+    consensus.segment_ensemble(embs[:1], 2, 30.0, cfg)  # one model: its two views still vote
+    assert len(seen) == 1 and voters["n"] == 2
+    # the views share the change points: each view's labels are those of a segmentation with that clustering alone
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(m, 0.3, (150, 3)) for m in (0.0, 2.0, 0.0, 2.0)])
+    monkeypatch.undo()
+    many = segmentation.segment_embedding(
+        x, 2, 30.0, plain, clusterings=[("ward_whitened", "mean"), ("average", "motion")]
+    )
+    np.testing.assert_array_equal(many[0], segmentation.segment_embedding(x, 2, 30.0, plain))
+    np.testing.assert_array_equal(many[1], segmentation.segment_embedding(x, 2, 30.0, motion))
+    with pytest.raises(ValueError, match="need method 'cpd'"):
+        segmentation.segment_embedding(
+            x, 2, 30.0, segmentation.SegmentConfig(method="kmeans"), clusterings=[("ward", "mean")]
+        )
+    assert consensus.views(segmentation.SegmentConfig(method="kmeans", motion_votes=True))[0].method == "kmeans"

@@ -11,8 +11,9 @@ features are appended (``frames_weight``; with ``frames_in_clustering=False`` fo
 *splices* are found in them (``splices``: frames where most channels jump at once, as where separate recordings were
 joined); every splice is a cut, and with ``within_recordings="none"`` the pieces between splices are not cut further
 (case i, where every clip is one action). Segments are described by their mean (default) or, with
-``segment_stats="std"``, by the spread of each feature: how a segment moves rather than where it sits. Alternatives
-kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
+``segment_stats="std"``, by the spread of each feature: how a segment moves rather than where it sits (``"motion"``:
+the mean of each feature's spread within 0.5 s, which a posture change at a segment's ends does not inflate).
+Alternatives kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
 
 An ensemble (several models of one recording) is segmented by ``consensus.segment_ensemble``: each model alone,
 then the consensus of their labels by co-association (``consensus``).

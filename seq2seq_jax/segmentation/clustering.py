@@ -7,11 +7,26 @@ import numpy as np
 from seq2seq_jax.segmentation.config import LINKAGES, SEGMENT_STATS
 
 
-def segment_descriptors(f_NxC, seg_N, stats: str = "mean") -> np.ndarray:
+def local_spread(f_NxC, sigma: float) -> np.ndarray:
+    """Each feature's standard deviation within a Gaussian window of ``sigma`` samples around every sample."""
+    from scipy.ndimage import gaussian_filter1d
+
+    f = np.asarray(f_NxC, np.float64)
+    m = gaussian_filter1d(f, sigma, axis=0, mode="nearest")
+    return np.sqrt(np.maximum(gaussian_filter1d(f * f, sigma, axis=0, mode="nearest") - m * m, 0.0))
+
+
+def segment_descriptors(f_NxC, seg_N, stats: str = "mean", motion_sigma: float = 0.0) -> np.ndarray:
     """One row per segment (in the order of ``np.unique(seg_N)``): its mean ("mean"), its per-feature
-    standard deviation ("std"), or both side by side ("mean_std")."""
+    standard deviation ("std"), both side by side ("mean_std"), or the mean of each feature's ``local_spread``
+    over ``motion_sigma`` samples ("motion")."""
     if stats not in SEGMENT_STATS:
         raise ValueError(f"unknown segment_stats {stats!r}; use one of {SEGMENT_STATS}")
+    if stats == "motion":
+        if motion_sigma <= 0:
+            raise ValueError(f"segment_stats 'motion' needs motion_sigma > 0 samples, got {motion_sigma}")
+        f_NxC = local_spread(f_NxC, motion_sigma)
+        stats = "mean"
     parts = [f_NxC[seg_N == i] for i in np.unique(seg_N)]
     rows = []
     if stats in ("mean", "mean_std"):
@@ -60,11 +75,13 @@ def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
     return label_of[idx]
 
 
-def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "mean") -> np.ndarray:
+def cluster_segments(
+    f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "mean", motion_sigma: float = 0.0
+) -> np.ndarray:
     """Agglomerative clustering of segment descriptors (``segment_descriptors``) into k classes; returns a class
     per sample. Ward, or average linkage: on cosine distance for descriptors with the mean (a posture is a
-    direction in feature space), on Euclidean distance for "std" (how much a segment moves matters, not only
-    which features move: walking and running move the same joints, running more). "ward_whitened":
+    direction in feature space), on Euclidean distance for "std" and "motion" (how much a segment moves matters,
+    not only which features move: walking and running move the same joints, running more). "ward_whitened":
     ``whitened_ward`` of the samples themselves (segment means only)."""
     from sklearn.cluster import AgglomerativeClustering
 
@@ -75,14 +92,14 @@ def cluster_segments(f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "
             raise ValueError(f"linkage 'ward_whitened' clusters segment means; segment_stats {stats!r} needs another")
         return whitened_ward(f_NxC, seg_N, k)
     ids = np.unique(seg_N)
-    desc = segment_descriptors(f_NxC, seg_N, stats)
+    desc = segment_descriptors(f_NxC, seg_N, stats, motion_sigma)
     if len(ids) <= k:
         return seg_N.copy()
     if linkage == "ward":
         model = AgglomerativeClustering(n_clusters=k, linkage="ward")
     else:
         model = AgglomerativeClustering(
-            n_clusters=k, linkage="average", metric="euclidean" if stats == "std" else "cosine"
+            n_clusters=k, linkage="average", metric="euclidean" if stats in ("std", "motion") else "cosine"
         )
     lab = model.fit_predict(desc)
     return lab[np.searchsorted(ids, seg_N)]

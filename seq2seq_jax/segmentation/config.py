@@ -6,7 +6,8 @@ import dataclasses
 
 METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
-SEGMENT_STATS = ("mean", "std", "mean_std")  # SegmentConfig.segment_stats
+SEGMENT_STATS = ("mean", "std", "mean_std", "motion")  # SegmentConfig.segment_stats
+MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of this standard deviation, seconds
 LINKAGES = ("average", "ward", "ward_whitened")  # SegmentConfig.linkage
 
 
@@ -25,7 +26,9 @@ class SegmentConfig:
     linkage: str = "average"  # clustering of segments: "average" (cosine distance; Euclidean for "std"), "ward"
     # (on segment descriptors), or "ward_whitened" (Ward on the samples, segments whole, whitened features:
     # clustering.whitened_ward)
-    segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves) or "mean_std"
+    segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves), "mean_std", or
+    # "motion" (the mean over the segment of each feature's local spread, MOTION_S: how it moves, not counting the
+    # change of posture at a segment's ends, which inflates "std" where a cut lands a little off)
     frames_weight: float = 0.5  # weight of the input frames' PCA features beside the states' (0: states only);
     # each block is scaled to unit RMS norm first
     splice_share: float = 0.6  # a splice: a frame-to-frame jump over 10x its channel's typical change in at least
@@ -38,6 +41,8 @@ class SegmentConfig:
     # classes and the clustering decides which segments share a class (0: the elbow alone)
     frames_in_clustering: bool = True  # the frames' features also in the clustering of segments (False: they
     # serve the change points only, and the segments are clustered by the embedding alone)
+    motion_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with segment_stats
+    # "motion" (average linkage): where a segment sits and how it moves both vote (consensus.segment_ensemble)
 
     def __post_init__(self):
         for name, allowed in (

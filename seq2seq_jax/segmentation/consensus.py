@@ -55,6 +55,15 @@ def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfi
     return np.repeat(lab, step)[: len(f)]
 
 
+def views(cfg: SegmentConfig) -> list[SegmentConfig]:
+    """The segmentations of each model that vote in the consensus: cfg's, and with ``cfg.motion_votes`` the same
+    change points' segments clustered by how they move (``segment_stats="motion"``, average linkage; method "cpd"
+    only, the other methods have no segments)."""
+    if not cfg.motion_votes or cfg.method != "cpd":
+        return [cfg]
+    return [cfg, dataclasses.replace(cfg, linkage="average", segment_stats="motion", motion_votes=False)]
+
+
 def segment_ensemble(
     embeddings,
     k: int,
@@ -65,7 +74,8 @@ def segment_ensemble(
     splices_T=None,
 ) -> np.ndarray:
     """Our segmentation of an ensemble's embeddings of one recording (``embed.Embedding`` each, same frames): each
-    segmented by ``segment_states``, then their ``consensus``; one embedding is segmented as it is. The splices
+    segmented by ``segment_states`` (in each of ``views``), then their ``consensus``; one embedding in one view
+    is segmented as it is. The splices
     are searched once for all (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
     embs = list(embeddings)
     if not embs:
@@ -73,7 +83,13 @@ def segment_ensemble(
     found = splices_T
     if found is None and frames_TxD is not None and cfg.method == "cpd":
         found = states_splices(embs[0], frames_TxD, fps, cfg)
-    labels = [segment_states(e, k, fps, cfg, seed, frames_TxD, found) for e in embs]
+    vs = views(cfg)
+    if len(vs) == 1:
+        labels = [segment_states(e, k, fps, cfg, seed, frames_TxD, found) for e in embs]
+    else:  # each model's change points searched once, its segments clustered in every view
+        pairs = [(v.linkage, v.segment_stats) for v in vs]
+        per_model = [segment_states(e, k, fps, cfg, seed, frames_TxD, found, clusterings=pairs) for e in embs]
+        labels = [labs[i] for i in range(len(vs)) for labs in per_model]
     if len(labels) == 1:
         return labels[0]
     return consensus(labels, k, fps, cfg, () if found is None else found)

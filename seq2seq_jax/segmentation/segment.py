@@ -7,7 +7,7 @@ import numpy as np
 from seq2seq_jax import embed
 from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter
-from seq2seq_jax.segmentation.config import SegmentConfig
+from seq2seq_jax.segmentation.config import MOTION_S, SegmentConfig
 from seq2seq_jax.segmentation.splices import config_splices
 
 
@@ -72,6 +72,11 @@ def cpd_grid(n_frames: int, fps: float, cfg: SegmentConfig = SegmentConfig()) ->
     return step, max(2, int(round(cfg.min_seg_s * fps / step)))
 
 
+def motion_sigma(fps: float, step: int) -> float:
+    """``MOTION_S`` in samples of the change-point grid (frames at ``fps`` sub-sampled by ``step``)."""
+    return MOTION_S * fps / step
+
+
 def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> list[int]:
     """The kernel change points of the features (in sub-sampled samples, ``cpd_grid``), smoothed by
     ``cfg.cpd_smooth_s`` first, at least k - 1 + ``cfg.min_segments_over_k`` of them (splices aside)."""
@@ -92,13 +97,22 @@ def with_splices(cuts, sp, min_size: int) -> list[int]:
 
 
 def segment_embedding(
-    x_TxH, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None, splices_N=None
-) -> np.ndarray:
+    x_TxH,
+    k: int,
+    fps: float,
+    cfg: SegmentConfig = SegmentConfig(),
+    seed: int = 0,
+    frames_TxD=None,
+    splices_N=None,
+    clusterings=None,
+):
     """Our segmentation: a label per frame from a per-frame embedding and the number of classes k.
 
     ``frames_TxD`` (the normalized input frames) are appended to the features with weight
     ``cfg.frames_weight`` and searched for splices (method "cpd"; ``splices_N``, from ``config_splices``, saves
-    the search when the caller has them already); without them only the embedding is used."""
+    the search when the caller has them already); without them only the embedding is used. ``clusterings``, a
+    list of (linkage, segment_stats) (method "cpd"): the same change points' segments clustered by each, a list
+    of labels returned (the change points are searched once)."""
     x = np.asarray(x_TxH)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
@@ -117,8 +131,14 @@ def segment_embedding(
             cuts = sp
         else:
             cuts = with_splices(search_cuts(f, k, fps, cfg), sp, min_size)
-        lab = cluster_segments(f_cluster[::step], labels_from_cuts(n_sub, cuts), k, cfg.linkage, cfg.segment_stats)
-        return np.repeat(lab, step)[: len(x)]
+        seg = labels_from_cuts(n_sub, cuts)
+        labs = [
+            np.repeat(cluster_segments(f_cluster[::step], seg, k, link, stats, motion_sigma(fps, step)), step)[: len(x)]
+            for link, stats in (clusterings or [(cfg.linkage, cfg.segment_stats)])
+        ]
+        return labs if clusterings else labs[0]
+    if clusterings:
+        raise ValueError(f"clusterings of segments need method 'cpd', not {cfg.method!r}")
     if cfg.method == "kmeans":
         from sklearn.cluster import KMeans
 
@@ -131,15 +151,26 @@ def segment_embedding(
 
 
 def segment_states(
-    emb, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), seed: int = 0, frames_TxD=None, splices_T=None
-) -> np.ndarray:
+    emb,
+    k: int,
+    fps: float,
+    cfg: SegmentConfig = SegmentConfig(),
+    seed: int = 0,
+    frames_TxD=None,
+    splices_T=None,
+    clusterings=None,
+):
     """Our segmentation of an ``embed.Embedding``: only the frames a decoder predicted are segmented (the
     copies filled in at the start and the tail would form an artificial constant segment), then the others
     take the label of the nearest predicted frame. ``splices_T`` (from ``states_splices``) saves searching the
-    frames for splices again when the caller has them."""
+    frames for splices again when the caller has them; ``clusterings``: as for ``segment_embedding``."""
     cov = np.asarray(emb.covered)
-    lab = np.zeros(len(cov), np.int64)
     fr = None if frames_TxD is None else np.asarray(frames_TxD)[cov]
     sp = None if splices_T is None else np.searchsorted(np.flatnonzero(cov), np.asarray(splices_T, np.int64))
-    lab[cov] = segment_embedding(emb.states[cov], k, fps, cfg, seed, fr, sp)
-    return embed.fill_nearest(lab, cov)
+    got = segment_embedding(emb.states[cov], k, fps, cfg, seed, fr, sp, clusterings)
+    out = []
+    for part in got if clusterings else [got]:
+        lab = np.zeros(len(cov), np.int64)
+        lab[cov] = part
+        out.append(embed.fill_nearest(lab, cov))
+    return out if clusterings else out[0]
