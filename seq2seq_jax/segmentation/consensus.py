@@ -75,8 +75,8 @@ def segment_ensemble(
 ) -> np.ndarray:
     """Our segmentation of an ensemble's embeddings of one recording (``embed.Embedding`` each, same frames): each
     segmented by ``segment_states`` (in each of ``views``), then their ``consensus``; one embedding in one view
-    is segmented as it is. The splices
-    are searched once for all (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
+    is segmented as it is. The splices are searched once for all (``splices_T``, from ``states_splices``, saves
+    that when the caller has them)."""
     embs = list(embeddings)
     if not embs:
         raise ValueError("segment_ensemble needs at least one embedding")
