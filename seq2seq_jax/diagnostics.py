@@ -55,16 +55,17 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
     true_T = np.asarray(true_T)
     f, f_cluster = feature_sets(x, cfg, fr)  # the change points' features, and the clustering's (as the pipeline)
     step, cuts = cpd_grid(len(f), fps, cfg)[0], search_cuts(f, k, fps, cfg)
-    pieces_sub = labels_from_cuts(-(-len(f) // step), cuts)
-    pieces = np.repeat(pieces_sub, step)[: len(f)]
+    pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
-
-    def ours_clustered(s):  # as segment_embedding clusters the pieces (on the change points' grid)
-        lab = cluster_segments(f_cluster[::step], pieces_sub, k, _linkage(cfg, s), s, motion_sigma(fps, step))
-        return np.repeat(lab, step)[: len(f)]
-
+    # the pipeline's own pieces clustered by every descriptor (one change-point search for all); cfg's is the pipeline
+    cpd = dataclasses.replace(cfg, method="cpd")
+    own = segment_embedding(x, k, fps, cpd, frames_TxD=fr, clusterings=[(_linkage(cfg, s), s) for s in SEGMENT_STATS])
+    if cfg.method == "cpd":
+        pipeline = own[SEGMENT_STATS.index(cfg.segment_stats)]
+    else:
+        pipeline = segment_embedding(x, k, fps, cfg, frames_TxD=fr)
     out = {
-        "pipeline": metrics.all_metrics(true_T, segment_embedding(x, k, fps, cfg, frames_TxD=fr), windows),
+        "pipeline": metrics.all_metrics(true_T, pipeline, windows),
         "cuts_true_labels": metrics.all_metrics(true_T, majority_labels(true_T, pieces), windows),
         "true_cuts_clustered": {
             s: metrics.all_metrics(
@@ -72,7 +73,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
             )
             for s in SEGMENT_STATS
         },
-        "cuts_clustered": {s: metrics.all_metrics(true_T, ours_clustered(s), windows) for s in SEGMENT_STATS},
+        "cuts_clustered": {s: metrics.all_metrics(true_T, lab, windows) for s, lab in zip(SEGMENT_STATS, own)},
         "cuts": len(cuts),
         "true_cuts": int(truth_pieces.max()),
     }

@@ -17,8 +17,6 @@ from seq2seq_jax.data import cmu
 from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.sources import DataError
 from seq2seq_jax.presets import Preset
-from seq2seq_jax.segmentation.consensus import views as consensus_views
-from seq2seq_jax.segmentation.splices import config_splices
 
 ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
 # The strongest off-the-shelf k-only method of ../docs BENCHMARKS: ruptures KernelCPD (RBF) on PCA (95%) of the
@@ -32,15 +30,13 @@ CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip
 
 def frames_only(z_TxD, k: int, fps: float, seg_cfg: segmentation.SegmentConfig):
     """Our segmentation with the same settings on the normalized frames instead of an embedding (no model): what
-    the embedding adds over the rest of the pipeline. With ``motion_votes`` both views of the frames vote
-    (``segmentation.consensus.views``), as each model's do in an ensemble."""
-    cfg = dataclasses.replace(seg_cfg, frames_weight=0.0)
-    vs = consensus_views(cfg)
-    if len(vs) == 1:
-        return segmentation.segment_embedding(z_TxD, k, fps, cfg, frames_TxD=z_TxD)
-    pairs = [(v.linkage, v.segment_stats) for v in vs]
-    labels = segmentation.segment_embedding(z_TxD, k, fps, cfg, frames_TxD=z_TxD, clusterings=pairs)
-    return segmentation.consensus(labels, k, fps, cfg, config_splices(z_TxD, fps, cfg))
+    the embedding adds over the rest of the pipeline. The frames are segmented as one model's embedding (every
+    frame covered) by ``segment_ensemble``, so that with ``motion_votes`` both views vote as in an ensemble."""
+    z = np.asarray(z_TxD)
+    frames = embed.Embedding(z, np.zeros(len(z)), np.ones(len(z), bool), None, None, None)
+    return segmentation.segment_ensemble(
+        [frames], k, fps, dataclasses.replace(seg_cfg, frames_weight=0.0), frames_TxD=z
+    )
 
 
 # ----------------------------------------------------------------------------------------------- subject 86

@@ -75,16 +75,11 @@ SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features sm
     "cpd_wward_states_frames0.5_smooth0.25_minseg2": _S(
         linkage="ward_whitened", frames_weight=0.5, cpd_smooth_s=0.25, min_segments_over_k=2, frames_in_clustering=False
     ),
-    # the same, and each model's segments clustered by how they move ("motion") also vote in the consensus
-    "cpd_wward_states_frames0.5_smooth0.25_minseg2_motion": _S(
-        linkage="ward_whitened",
-        frames_weight=0.5,
-        cpd_smooth_s=0.25,
-        min_segments_over_k=2,
-        frames_in_clustering=False,
-        motion_votes=True,
-    ),
 }
+# the same, and each model's segments clustered by how they move ("motion") also vote in the consensus
+SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion"] = dataclasses.replace(
+    SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2"], motion_votes=True
+)
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations only (the others lost to them on
 # every model config above; an ensemble is segmented once per model and once more for the consensus).

@@ -43,6 +43,10 @@ def test_decompose_separates_cut_errors_from_clustering_errors():
     assert clustered["mean_std"] == 1.0  # where it sits and how it moves: the three regimes
     assert clustered["mean"] < 0.7 and clustered["std"] < 0.7  # A and C share a mean, A and B a spread
     assert d["cuts_clustered"]["mean"]["ari"] == d["pipeline"]["ari"]  # cfg's descriptor on our cuts: the pipeline
+    from seq2seq_jax import segmentation
+
+    alone = segmentation.segment_embedding(x, 3, fps, cfg, frames_TxD=x)  # ... as the pipeline segments it alone
+    assert d["pipeline"]["ari"] == metrics.all_metrics(y, alone, windows)["ari"]
     assert d["cuts_clustered"]["mean_std"]["ari"] > 0.95 and set(d["cuts_clustered"]) == set(clustered) | {"motion"}
     frames_view = diagnostics.decompose(None, x, y, 3, fps, windows, cfg)
     assert frames_view["cuts_true_labels"]["ari"] > 0.95 and set(frames_view) == set(d)
