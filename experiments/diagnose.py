@@ -16,6 +16,10 @@ decomposition is of one embedding, not of the consensus). For each, the mean ove
 - true cuts + clustering: the true segments clustered into k by each segment descriptor (the clustering's
   ceiling), mean / std / mean_std / motion;
 - our cuts + clustering: our change points' pieces clustered by each descriptor (the preset's is the pipeline).
+
+A third row per data set ("fcuts") does the same for the change points the same search places in the frames
+alone, the pieces still clustered by the embedding (its first columns: the preset's descriptor on those pieces):
+what the embedding adds to the change points, apart from the clustering.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from seq2seq_jax.segmentation.config import SEGMENT_STATS
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _row(name: str, items: list[dict]) -> str:
+def _row(name: str, items: list[dict], stats: str) -> str:
     def m(path, key):
         vals = []
         for it in items:
@@ -45,24 +49,26 @@ def _row(name: str, items: list[dict]) -> str:
         return np.mean(vals)
 
     out = []
-    for view in ("ours", "frames"):
-        pipe = [m((view, "pipeline"), k) for k in ("acc_hungarian", "ari", "boundary_f1")]
-        cut = m((view, "cuts_true_labels"), "ari")
-        clu = [m((view, "true_cuts_clustered", s), "ari") for s in SEGMENT_STATS]
-        own = [m((view, "cuts_clustered", s), "ari") for s in SEGMENT_STATS]
-        cuts = np.mean([it[view]["cuts"] for it in items])
+    for view, pre in (("ours", ""), ("frames", ""), ("fcuts", "frames_")):  # fcuts: ours on the frames' cuts
+        v = "ours" if pre else view
+        own = [m((v, pre + "cuts_clustered", s), "ari") for s in SEGMENT_STATS]
+        seg = (v, pre + "cuts_clustered", stats) if pre else (v, "pipeline")  # the preset's descriptor on those cuts
+        pipe = [m(seg, k) for k in ("acc_hungarian", "ari", "boundary_f1")]
+        cut = [m((v, pre + "cuts_true_labels"), k) for k in ("ari", "boundary_f1")]
+        clu = [m((v, "true_cuts_clustered", s), "ari") for s in SEGMENT_STATS]
+        cuts = np.mean([it[v][pre + "cuts"] for it in items])
         out.append(
-            f"{name:18s} {view:6s} {pipe[0]:.3f} {pipe[1]:.3f} {pipe[2]:.3f} | {cut:.3f} | "
+            f"{name:18s} {view:6s} {pipe[0]:.3f} {pipe[1]:.3f} {pipe[2]:.3f} | {cut[0]:.3f} {cut[1]:.3f} | "
             + " ".join(f"{c:.3f}" for c in clu)
             + " | "
             + " ".join(f"{c:.3f}" for c in own)
-            + f" | {cuts:4.1f} / {np.mean([it[view]['true_cuts'] for it in items]):4.1f}"
+            + f" | {cuts:4.1f} / {np.mean([it[v]['true_cuts'] for it in items]):4.1f}"
         )
     return "\n".join(out)
 
 
 HEADER = (
-    "data               view   Hung  ARI   bF1   | cuts+true labels ARI | true cuts clustered ARI: "
+    "data               view   Hung  ARI   bF1   | cuts+true labels ARI bF1 | true cuts clustered ARI: "
     + " ".join(SEGMENT_STATS)
     + " | our cuts clustered ARI: "
     + " ".join(SEGMENT_STATS)
@@ -100,7 +106,7 @@ def main(argv=None) -> int:
                 )
                 items.append({"trial": t, "models": str(d), **it})
         if items:
-            print(_row(f"subject86 ({len(items)})", items))
+            print(_row(f"subject86 ({len(items)})", items, cfg.segment_stats))
             results["subject86"] = items
     if a.blend_dir:
         items = []
@@ -116,7 +122,7 @@ def main(argv=None) -> int:
             it = diagnostics.decompose_embedding(emb, z, seq.labels, k, seq.fps, windows, cfg, protocols.BASELINE)
             items.append({"seed": seed, **it})
         name = f"blend {a.num_actions}a{a.total_num_actions}c ({len(items)})"
-        print(_row(name, items))
+        print(_row(name, items, cfg.segment_stats))
         results[name] = items
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,10 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
 - ``true_cuts_clustered``: the true segments clustered into k by our descriptor (the clustering's ceiling,
   with perfect change points), for each segment descriptor (``SegmentConfig.segment_stats``);
 - ``cuts_clustered``: our change points' pieces clustered by each segment descriptor (the pipeline itself for
-  cfg's descriptor): which descriptor copes with the pieces that real change points leave.
+  cfg's descriptor): which descriptor copes with the pieces that real change points leave;
+- ``frames_cuts_true_labels`` / ``frames_cuts_clustered`` (with an embedding): the same two for the change points
+  the same search places in the frames alone, the pieces still clustered by the embedding: what the embedding
+  adds to the change points, apart from what it adds to the clustering.
 
 Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case-(i) sequences
 (docs/results/diagnosis.md).
@@ -45,7 +48,9 @@ def _linkage(cfg: SegmentConfig, stats: str) -> str:
 
 def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig) -> dict:
     """The scores of the three parts (module docstring), each ``metrics.all_metrics``; with ``states_TxH`` None
-    the features are the frames' alone (the baseline's view). Also ``cuts`` / ``true_cuts``: their counts."""
+    the features are the frames' alone (the baseline's view, without the ``frames_cuts_*`` entries). Also
+    ``cuts`` / ``true_cuts`` (/ ``frames_cuts``): their counts. ``cuts_true_labels`` and the ``frames_cuts_*``
+    leave splices out (the recordings decomposed here have none that can be seen)."""
     frames = np.asarray(frames_TxD)
     if states_TxH is None:
         cfg = dataclasses.replace(cfg, frames_weight=0.0)
@@ -77,6 +82,22 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "cuts": len(cuts),
         "true_cuts": int(truth_pieces.max()),
     }
+    if states_TxH is not None:  # the same search in the frames alone; its pieces clustered as the pipeline's are
+        fcuts = search_cuts(feature_sets(frames, dataclasses.replace(cfg, frames_weight=0.0))[0], k, fps, cfg)
+        seg = labels_from_cuts(-(-len(f) // step), fcuts)
+        sigma = motion_sigma(fps, step)
+        out["frames_cuts"] = len(fcuts)
+        out["frames_cuts_true_labels"] = metrics.all_metrics(
+            true_T, majority_labels(true_T, np.repeat(seg, step)[: len(f)]), windows
+        )
+        out["frames_cuts_clustered"] = {
+            s: metrics.all_metrics(
+                true_T,
+                np.repeat(cluster_segments(f_cluster[::step], seg, k, _linkage(cfg, s), s, sigma), step)[: len(f)],
+                windows,
+            )
+            for s in SEGMENT_STATS
+        }
     return out
 
 

@@ -293,12 +293,13 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     out = tmp_path / "d.json"
     assert _script("diagnose").main(["--trial", "09", "--out", str(out)] + _data_args(data)) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[1].startswith("subject86 (1)") and "ours" in rows[1] and "frames" in rows[2]
+    assert rows[1].startswith("subject86 (1)") and "ours" in rows[1] and "frames" in rows[2] and "fcuts" in rows[3]
     item = json.loads(out.read_text())["subject86"][0]
     assert item["trial"] == "09" and item["ours"]["true_cuts"] == 5
     stats = {"mean", "std", "mean_std", "motion"}
     assert 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1 and set(item["frames"]["true_cuts_clustered"]) == stats
     assert set(item["ours"]["cuts_clustered"]) == stats  # our own cuts, each descriptor
+    assert set(item["ours"]["frames_cuts_clustered"]) == stats and item["ours"]["frames_cuts"] >= 1  # the frames' cuts
 
 
 def test_subject86_ensemble_trains_its_models_together_saves_them_apart_and_restores(tmp_path, data, capsys):
