@@ -28,7 +28,14 @@ from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.segment import cpd_grid, feature_sets, motion_sigma, search_cuts, segment_embedding
+from seq2seq_jax.segmentation.segment import (
+    cluster_pieces,
+    cpd_grid,
+    feature_sets,
+    motion_sigma,
+    search_cuts,
+    segment_embedding,
+)
 
 
 def majority_labels(true_T, pieces_T) -> np.ndarray:
@@ -84,19 +91,12 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
     }
     if states_TxH is not None:  # the same search in the frames alone; its pieces clustered as the pipeline's are
         fcuts = search_cuts(feature_sets(frames, dataclasses.replace(cfg, frames_weight=0.0))[0], k, fps, cfg)
-        seg = labels_from_cuts(-(-len(f) // step), fcuts)
-        sigma = motion_sigma(fps, step)
+        fpieces = np.repeat(labels_from_cuts(-(-len(f) // step), fcuts), step)[: len(f)]
+        labs = cluster_pieces(f_cluster, fcuts, k, fps, step, [(_linkage(cfg, s), s) for s in SEGMENT_STATS])
         out["frames_cuts"] = len(fcuts)
-        out["frames_cuts_true_labels"] = metrics.all_metrics(
-            true_T, majority_labels(true_T, np.repeat(seg, step)[: len(f)]), windows
-        )
+        out["frames_cuts_true_labels"] = metrics.all_metrics(true_T, majority_labels(true_T, fpieces), windows)
         out["frames_cuts_clustered"] = {
-            s: metrics.all_metrics(
-                true_T,
-                np.repeat(cluster_segments(f_cluster[::step], seg, k, _linkage(cfg, s), s, sigma), step)[: len(f)],
-                windows,
-            )
-            for s in SEGMENT_STATS
+            s: metrics.all_metrics(true_T, lab, windows) for s, lab in zip(SEGMENT_STATS, labs)
         }
     return out
 

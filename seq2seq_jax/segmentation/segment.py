@@ -86,6 +86,17 @@ def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig())
     return change_points(fc, cfg.max_bkps, min_size, min_bkps)
 
 
+def cluster_pieces(f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterings) -> list[np.ndarray]:
+    """The pieces between ``cuts`` (sub-sampled samples, ``cpd_grid``'s ``step``) clustered into k classes by the
+    sub-sampled features, once for each (linkage, segment_stats) of ``clusterings``: a label per frame for each."""
+    n = len(f_cluster_TxF)
+    seg = labels_from_cuts(-(-n // step), cuts)
+    return [
+        np.repeat(cluster_segments(f_cluster_TxF[::step], seg, k, link, stats, motion_sigma(fps, step)), step)[:n]
+        for link, stats in clusterings
+    ]
+
+
 def splice_samples(splices_N, step: int, n_sub: int) -> list[int]:
     """The splices (frames) as sub-sampled samples of the change-point search, the ends left out."""
     return sorted({int(round(t / step)) for t in splices_N} - {0, n_sub})
@@ -131,11 +142,7 @@ def segment_embedding(
             cuts = sp
         else:
             cuts = with_splices(search_cuts(f, k, fps, cfg), sp, min_size)
-        seg = labels_from_cuts(n_sub, cuts)
-        labs = [
-            np.repeat(cluster_segments(f_cluster[::step], seg, k, link, stats, motion_sigma(fps, step)), step)[: len(x)]
-            for link, stats in (clusterings or [(cfg.linkage, cfg.segment_stats)])
-        ]
+        labs = cluster_pieces(f_cluster, cuts, k, fps, step, clusterings or [(cfg.linkage, cfg.segment_stats)])
         return labs if clusterings else labs[0]
     if clusterings:
         raise ValueError(f"clusterings of segments need method 'cpd', not {cfg.method!r}")
