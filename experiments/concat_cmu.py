@@ -35,7 +35,7 @@ def parse_args(argv=None):
     blend = "blend each join away over this long (root aligned, cross-fade): no splice is left (0: plain joins)"
     p.add_argument("--blend", type=float, default=0.0, metavar="SECONDS", help=blend)
     p.add_argument("--seeds", type=int, default=None, help="sweep: seeds seed .. seed+N-1, mean and spread")
-    flags.add_preset_flags(p, "concat_cmu")  # --seed draws the actions and clips, and seeds training
+    flags.add_preset_flags(p, "concat_cmu", variants=True)  # --seed draws the actions and clips, and seeds training
     flags.add_together_flags(p, "the draws of --seeds")
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints: a subfolder per draw")
     p.add_argument("--load", type=int, default=None, help="resume from (or evaluate) this saved step")

@@ -103,7 +103,7 @@ def add_preset_flags(
     variants: bool = False,
 ) -> None:
     """``--preset`` and the model, training and segmentation flags, defaults shown from ``preset``; with
-    ``variants`` also the model variants of the study (``--untied``, ``--adversarial``, ``--dtype``)."""
+    ``variants`` also the model variants of the study (``--untied``, ``--residual``, ``--adversarial``, ``--dtype``)."""
     p = presets.get(preset)
     allowed = tuple(presets_allowed or presets.PRESETS)
     parser.add_argument(
@@ -127,6 +127,9 @@ def add_preset_flags(
         parser.add_argument("--seed", type=int, default=None, help="initialisation and window sampling (default 0)")
     if variants:
         parser.add_argument("--untied", action="store_true", help="separate encoder and decoder cells")
+        parser.add_argument(
+            "--residual", action="store_true", help="the readout predicts each frame's change from the one before"
+        )
         parser.add_argument("--adversarial", choices=ADVERSARIAL, default=None, help="the reference's AGED losses")
         parser.add_argument("--dtype", choices=DTYPES, default=None, help="matrix-product input type")
 
@@ -136,7 +139,12 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace, **model_e
     exits with an argparse error naming the bad value."""
     changes = {"model": dict(model_extra), "train": {}, "segment": {}}
     if hasattr(args, "untied"):
-        changes["model"].update(tied=False if args.untied else None, adversarial=args.adversarial, dtype=args.dtype)
+        changes["model"].update(
+            tied=False if args.untied else None,
+            residual=True if args.residual else None,
+            adversarial=args.adversarial,
+            dtype=args.dtype,
+        )
     for _, block, field, _, _ in MODEL_FLAGS + TRAIN_FLAGS + SEGMENT_FLAGS:
         if hasattr(args, field):
             changes[block][field] = getattr(args, field)
@@ -151,7 +159,7 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace, **model_e
             if getattr(args, field, None) is not None
         ]
         given += [f"--{f}" for f in ("adversarial", "dtype") if getattr(args, f, None) is not None]
-        given += ["--untied"] if getattr(args, "untied", False) else []
+        given += [f"--{f}" for f in ("untied", "residual") if getattr(args, f, False)]
         if given:
             parser.error(
                 f"--restore uses the checkpoint's own model and training settings; drop {', '.join(given)} "

@@ -43,6 +43,11 @@ CONFIGS = {
     # ensembles (TrainConfig.models): "seed N" is the ensemble of training seeds N * models .. N * models + models - 1
     "h256_x3": (BASE_M, dataclasses.replace(BASE_T, models=3)),
     "h256_it500_x3": (BASE_M, dataclasses.replace(BASE_T, iterations=500, save_every=500, models=3)),
+    # the readout predicts each frame's change from the one before (ModelConfig.residual)
+    "h256_it500_x3_res": (
+        dataclasses.replace(BASE_M, residual=True),
+        dataclasses.replace(BASE_T, iterations=500, save_every=500, models=3),
+    ),
 }
 
 # Pinned to no smoothing and no minimum number of segments whatever the library defaults: the stored rows of these
@@ -84,7 +89,7 @@ KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations only (the others lost to them on
 # every model config above; an ensemble is segmented once per model and once more for the consensus).
 _WWARD = tuple(n for n in SEGMENTATIONS if n.startswith("cpd_wward"))
-SCORED_ONLY = {"h256_it500": _WWARD, "h256_x3": _WWARD, "h256_it500_x3": _WWARD}
+SCORED_ONLY = {"h256_it500": _WWARD, "h256_x3": _WWARD, "h256_it500_x3": _WWARD, "h256_it500_x3_res": _WWARD}
 
 
 def score_checkpoint(trial, fits, only=None) -> dict:

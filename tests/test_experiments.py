@@ -171,6 +171,7 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
     assert s86.parse_args([]).config == presets.SUBJECT86
     cfg = s86.parse_args(["--cpd_smooth_s", "0.5", "--hidden", "64", "--untied"]).config
     assert (cfg.segment.cpd_smooth_s, cfg.model.hidden, cfg.model.tied) == (0.5, 64, False)
+    assert not cfg.model.residual and s86.parse_args(["--residual"]).config.model.residual
     assert cfg.train == presets.SUBJECT86.train and cfg.segment.frames_weight == presets.SUBJECT86.segment.frames_weight
     ward = s86.parse_args(["--linkage", "ward_whitened", "--frames_in_clustering", "no"]).config.segment
     assert (ward.linkage, ward.frames_in_clustering) == ("ward_whitened", False)
@@ -186,7 +187,11 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
         (["--frames_in_clustering", "maybe"], "expected yes or no"),
         (["--linkage", "ward_whitened", "--segment_stats", "std"], "use segment_stats 'mean'"),
         (["--models", "0"], "models must be >= 1"),
-        (["--data_parallel"], "add --models 1"),  # the preset's ensemble trains together, not data-parallel
+        (["--data_parallel"], "add --models 1"),
+        (
+            ["--restore", "--residual"],
+            "drop --residual",
+        ),  # a restored model keeps its own readout  # the preset's ensemble trains together, not data-parallel
     ):
         with pytest.raises(SystemExit):
             s86.parse_args(bad)
