@@ -187,11 +187,8 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
         (["--frames_in_clustering", "maybe"], "expected yes or no"),
         (["--linkage", "ward_whitened", "--segment_stats", "std"], "use segment_stats 'mean'"),
         (["--models", "0"], "models must be >= 1"),
-        (["--data_parallel"], "add --models 1"),
-        (
-            ["--restore", "--residual"],
-            "drop --residual",
-        ),  # a restored model keeps its own readout  # the preset's ensemble trains together, not data-parallel
+        (["--data_parallel"], "add --models 1"),  # the preset's ensemble trains together, not data-parallel
+        (["--restore", "--residual"], "drop --residual"),  # a restored model keeps its own readout
     ):
         with pytest.raises(SystemExit):
             s86.parse_args(bad)
