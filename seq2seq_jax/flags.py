@@ -10,7 +10,7 @@ import argparse
 
 from seq2seq_jax import presets
 from seq2seq_jax.config import ADVERSARIAL, DTYPES
-from seq2seq_jax.segmentation.config import LINKAGES, METHODS, RECORDING_MODES, SEGMENT_STATS
+from seq2seq_jax.segmentation.config import LINKAGES, METHODS, MOTION_FEATURES, RECORDING_MODES, SEGMENT_STATS
 
 
 def _yes_no(text: str) -> bool:
@@ -84,6 +84,14 @@ SEGMENT_FLAGS = (
         "motion_votes",
         _yes_no,
         "yes/no: each model's segments clustered by how they move (segment_stats 'motion') also vote in the consensus",
+    ),
+    (
+        ("--motion_features",),
+        "segment",
+        "motion_features",
+        MOTION_FEATURES,
+        "what segment_stats 'motion' describes: 'clustering' (the features the segments are clustered by) or "
+        "'frames' (the input frames' PCA alone)",
     ),
     (("--segmentation",), "segment", "method", METHODS, "change points ('cpd') or clustering of frames"),
 )

@@ -338,6 +338,44 @@ def test_frames_in_clustering_false_clusters_by_the_embedding_alone():
     assert metrics.accuracy_hungarian(true, both) < 0.9  # the frames, weighted 3x, would have grouped 0-1 / 2-3
 
 
+def test_motion_features_frames_describes_how_the_frames_move_not_the_states():
+    """With motion_features "frames" the "motion" descriptor is taken of the input frames' PCA, whatever the
+    states do; the mean view still clusters the states. Here the states jitter alike in every segment and the
+    frames oscillate strongly in the last two only."""
+    import dataclasses
+
+    from seq2seq_jax.segmentation.consensus import views
+    from seq2seq_jax.segmentation.segment import clustering_of
+
+    rng = np.random.default_rng(2)
+    lens = [150] * 4
+    t = np.arange(150) / 30.0
+    states = np.concatenate([np.r_[3.0 * c, 0, 0] + rng.normal(0, 0.3, (n, 3)) for c, n in zip([0, 1, 0, 1], lens)])
+    frames = np.concatenate(
+        [
+            a * np.stack([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t), 0 * t], 1) + rng.normal(0, 0.05, (150, 3))
+            for a in (0.1, 0.1, 2.0, 2.0)
+        ]
+    )
+    cfg = segmentation.SegmentConfig(linkage="average", segment_stats="motion", frames_in_clustering=False)
+    own = segmentation.segment_embedding(states, 2, 30.0, cfg, frames_TxD=frames)
+    by_frames = segmentation.segment_embedding(
+        states, 2, 30.0, dataclasses.replace(cfg, motion_features="frames"), frames_TxD=frames
+    )
+    assert metrics.accuracy_hungarian(np.repeat([0, 0, 1, 1], lens), by_frames) > 0.95
+    assert metrics.accuracy_hungarian(np.repeat([0, 0, 1, 1], lens), own) < 0.9  # the states' jitter: no such split
+    # in the consensus the motion view takes them too; the mean view is untouched
+    both = views(segmentation.SegmentConfig(linkage="ward_whitened", motion_votes=True, motion_features="frames"))
+    assert [clustering_of(v) for v in both] == [
+        ("ward_whitened", "mean", "clustering"),
+        ("average", "motion", "frames"),
+    ]
+    with pytest.raises(ValueError, match="needs the input frames"):
+        segmentation.segment_embedding(states, 2, 30.0, dataclasses.replace(cfg, motion_features="frames"))
+    with pytest.raises(ValueError, match="unknown motion_features"):
+        segmentation.SegmentConfig(motion_features="states")
+
+
 def _fake_embedding(states, covered=None):
     from seq2seq_jax import embed
 
@@ -413,7 +451,7 @@ def test_motion_votes_add_each_models_motion_clustering_to_the_consensus(monkeyp
     real = consensus.consensus
 
     def spy_states(emb, k, fps, c, *a, clusterings=None):  # one change-point search per model, every view on it
-        seen.append((id(emb), tuple(clusterings or [(c.linkage, c.segment_stats)])))
+        seen.append((id(emb), tuple(clusterings or [(c.linkage, c.segment_stats, "clustering")])))
         lab = np.repeat([0, 1], [60, 60])
         return [lab] * len(clusterings) if clusterings else lab
 
@@ -425,7 +463,7 @@ def test_motion_votes_add_each_models_motion_clustering_to_the_consensus(monkeyp
     monkeypatch.setattr(consensus, "consensus", spy_consensus)
     embs = [embed.Embedding(np.zeros((120, 4)), np.zeros(120), np.ones(120, bool), None, None, None) for _ in range(3)]
     consensus.segment_ensemble(embs, 2, 30.0, cfg)
-    both = (("ward_whitened", "mean"), ("average", "motion"))
+    both = (("ward_whitened", "mean", "clustering"), ("average", "motion", "clustering"))
     assert sorted(seen) == sorted((id(e), both) for e in embs) and voters["n"] == 6
     seen.clear()
     consensus.segment_ensemble(embs[:1], 2, 30.0, cfg)  # one model: its two views still vote

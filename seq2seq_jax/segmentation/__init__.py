@@ -12,7 +12,8 @@ features are appended (``frames_weight``; with ``frames_in_clustering=False`` fo
 joined); every splice is a cut, and with ``within_recordings="none"`` the pieces between splices are not cut further
 (case i, where every clip is one action). Segments are described by their mean (default) or, with
 ``segment_stats="std"``, by the spread of each feature: how a segment moves rather than where it sits (``"motion"``:
-the mean of each feature's spread within 0.5 s, which a posture change at a segment's ends does not inflate).
+the mean of each feature's spread within 0.5 s, which a posture change at a segment's ends does not inflate; of the
+clustering's features, or with ``motion_features="frames"`` of the input frames' PCA alone).
 Alternatives kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
 
 An ensemble (several models of one recording) is segmented by ``consensus.segment_ensemble``: each model alone,
@@ -23,7 +24,14 @@ then the consensus of their labels by co-association (``consensus``).
 
 from seq2seq_jax.segmentation.changepoints import change_points, elbow, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter, segment_descriptors
-from seq2seq_jax.segmentation.config import LINKAGES, METHODS, RECORDING_MODES, SEGMENT_STATS, SegmentConfig
+from seq2seq_jax.segmentation.config import (
+    LINKAGES,
+    METHODS,
+    MOTION_FEATURES,
+    RECORDING_MODES,
+    SEGMENT_STATS,
+    SegmentConfig,
+)
 from seq2seq_jax.segmentation.consensus import consensus, segment_ensemble
 from seq2seq_jax.segmentation.reference import reference_cut_rule, reference_oracle
 from seq2seq_jax.segmentation.segment import features, max_segments, segment_embedding, segment_states
@@ -32,6 +40,7 @@ from seq2seq_jax.segmentation.splices import config_splices, splices, states_spl
 __all__ = [
     "LINKAGES",
     "METHODS",
+    "MOTION_FEATURES",
     "RECORDING_MODES",
     "SEGMENT_STATS",
     "SegmentConfig",

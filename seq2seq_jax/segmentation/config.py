@@ -9,6 +9,7 @@ RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
 SEGMENT_STATS = ("mean", "std", "mean_std", "motion")  # SegmentConfig.segment_stats
 MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of this standard deviation, seconds
 LINKAGES = ("average", "ward", "ward_whitened")  # SegmentConfig.linkage
+MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,9 @@ class SegmentConfig:
     # serve the change points only, and the segments are clustered by the embedding alone)
     motion_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with segment_stats
     # "motion" (average linkage): where a segment sits and how it moves both vote (consensus.segment_ensemble)
+    motion_features: str = "clustering"  # what segment_stats "motion" describes: the clustering's features (as
+    # the other descriptors), or "frames": the input frames' PCA features alone (how the body moves, whatever
+    # the model's states do)
 
     def __post_init__(self):
         for name, allowed in (
@@ -50,6 +54,7 @@ class SegmentConfig:
             ("within_recordings", RECORDING_MODES),
             ("segment_stats", SEGMENT_STATS),
             ("linkage", LINKAGES),
+            ("motion_features", MOTION_FEATURES),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")

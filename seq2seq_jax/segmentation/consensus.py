@@ -17,7 +17,14 @@ import numpy as np
 
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.config import SegmentConfig
-from seq2seq_jax.segmentation.segment import cpd_grid, search_cuts, segment_states, splice_samples, with_splices
+from seq2seq_jax.segmentation.segment import (
+    clustering_of,
+    cpd_grid,
+    search_cuts,
+    segment_states,
+    splice_samples,
+    with_splices,
+)
 from seq2seq_jax.segmentation.splices import states_splices
 
 
@@ -87,7 +94,7 @@ def segment_ensemble(
     if len(vs) == 1:
         labels = [segment_states(e, k, fps, cfg, seed, frames_TxD, found) for e in embs]
     else:  # each model's change points searched once, its segments clustered in every view
-        pairs = [(v.linkage, v.segment_stats) for v in vs]
+        pairs = [clustering_of(v) for v in vs]
         per_model = [segment_states(e, k, fps, cfg, seed, frames_TxD, found, clusterings=pairs) for e in embs]
         labels = [labs[i] for i in range(len(vs)) for labs in per_model]
     if len(labels) == 1:

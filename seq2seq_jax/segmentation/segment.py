@@ -86,15 +86,27 @@ def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig())
     return change_points(fc, cfg.max_bkps, min_size, min_bkps)
 
 
-def cluster_pieces(f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterings) -> list[np.ndarray]:
+def cluster_pieces(f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterings, f_frames_TxF=None) -> list:
     """The pieces between ``cuts`` (sub-sampled samples, ``cpd_grid``'s ``step``) clustered into k classes by the
-    sub-sampled features, once for each (linkage, segment_stats) of ``clusterings``: a label per frame for each."""
+    sub-sampled features, once for each (linkage, segment_stats[, source]) of ``clusterings``: a label per frame
+    for each. Source "clustering" (the default) clusters ``f_cluster_TxF``, "frames" ``f_frames_TxF``."""
     n = len(f_cluster_TxF)
     seg = labels_from_cuts(-(-n // step), cuts)
-    return [
-        np.repeat(cluster_segments(f_cluster_TxF[::step], seg, k, link, stats, motion_sigma(fps, step)), step)[:n]
-        for link, stats in clusterings
-    ]
+    out = []
+    for link, stats, *source in clusterings:
+        f = f_frames_TxF if source and source[0] == "frames" else f_cluster_TxF
+        if f is None:
+            raise ValueError(
+                "motion_features 'frames' needs the input frames (frames_TxD); pass them or use 'clustering'"
+            )
+        out.append(np.repeat(cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step)), step)[:n])
+    return out
+
+
+def clustering_of(cfg: SegmentConfig) -> tuple[str, str, str]:
+    """(linkage, segment_stats, source of the features) of ``cfg``'s clustering of segments (``cluster_pieces``)."""
+    source = cfg.motion_features if cfg.segment_stats == "motion" else "clustering"
+    return cfg.linkage, cfg.segment_stats, source
 
 
 def splice_samples(splices_N, step: int, n_sub: int) -> list[int]:
@@ -122,8 +134,8 @@ def segment_embedding(
     ``frames_TxD`` (the normalized input frames) are appended to the features with weight
     ``cfg.frames_weight`` and searched for splices (method "cpd"; ``splices_N``, from ``config_splices``, saves
     the search when the caller has them already); without them only the embedding is used. ``clusterings``, a
-    list of (linkage, segment_stats) (method "cpd"): the same change points' segments clustered by each, a list
-    of labels returned (the change points are searched once)."""
+    list of (linkage, segment_stats[, source]) (method "cpd", ``cluster_pieces``): the same change points' segments
+    clustered by each, a list of labels returned (the change points are searched once)."""
     x = np.asarray(x_TxH)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"embedding must be (frames, features) with at least 2 frames, got {x.shape}")
@@ -142,7 +154,11 @@ def segment_embedding(
             cuts = sp
         else:
             cuts = with_splices(search_cuts(f, k, fps, cfg), sp, min_size)
-        labs = cluster_pieces(f_cluster, cuts, k, fps, step, clusterings or [(cfg.linkage, cfg.segment_stats)])
+        todo = clusterings or [clustering_of(cfg)]
+        f_frames = None
+        if frames_TxD is not None and any(c[2:] == ("frames",) for c in todo):
+            f_frames = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
+        labs = cluster_pieces(f_cluster, cuts, k, fps, step, todo, f_frames)
         return labs if clusterings else labs[0]
     if clusterings:
         raise ValueError(f"clusterings of segments need method 'cpd', not {cfg.method!r}")
