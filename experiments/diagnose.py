@@ -20,6 +20,10 @@ decomposition is of one embedding, not of the consensus). For each, the mean ove
 A third row per data set ("fcuts") does the same for the change points the same search places in the frames
 alone, the pieces still clustered by the embedding (its first columns: the preset's descriptor on those pieces):
 what the embedding adds to the change points, apart from the clustering.
+
+Of an ensemble, a second table (``diagnostics.ensemble_views``): in each view of the consensus (``motion_votes``),
+the models' mean ARI, their agreement with one another (mean pairwise ARI, no labels needed) and that view's
+consensus alone; the consensus of all views (the pipeline); and the view whose models agree most, chosen per item.
 """
 
 from __future__ import annotations
@@ -76,6 +80,31 @@ HEADER = (
 )
 
 
+def _ensemble_rows(name: str, items: list[dict]) -> str:
+    ens = [it["ensemble"] for it in items if "ensemble" in it]
+    if not ens:
+        return ""
+    cells = []
+    for view in ens[0]["views"]:
+        v = [e["views"][view] for e in ens]
+        models, agree = np.mean([np.mean(x["models"]) for x in v]), np.mean([x["agreement"] for x in v])
+        cells.append(
+            f"{view}: models {models:.3f} agree {agree:.3f} consensus {np.mean([x['consensus']['ari'] for x in v]):.3f}"
+        )
+    pick = np.mean([e["views"][e["by_agreement"]]["consensus"]["ari"] for e in ens])
+    all_ = np.mean([e["consensus"]["ari"] for e in ens])
+    return f"{name:18s} ensemble ARI | " + " | ".join(cells) + f" | all views {all_:.3f} | most agreed view {pick:.3f}"
+
+
+def _decompose(fits, z, true_T, k, fps, windows, cfg) -> dict:
+    """The first model's decomposition, and with an ensemble its views (``diagnostics.ensemble_views``)."""
+    embs = [embed.collect(p, m.model, z) for p, m in fits]
+    it = diagnostics.decompose_embedding(embs[0], z, true_T, k, fps, windows, cfg, protocols.BASELINE)
+    if len(embs) > 1:
+        it["ensemble"] = diagnostics.ensemble_views(embs, z, true_T, k, fps, windows, cfg)
+    return it
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="mocap", choices=list(presets.PRESETS), help="the segmentation settings")
@@ -91,22 +120,20 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     cfg = presets.get(a.preset).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
-    results = {}
+    results, ensemble = {}, ""
     print(HEADER)
     if a.s86_dirs != ["none"]:
         items = []
         for d in a.s86_dirs:
             for t in protocols.trials_with_checkpoints(s86.resolve_trials(a.trial, **data), Path(d)):
                 tr = s86.load_trial(t, **data)
-                params, meta, _ = train.load(fitting.saved_members(Path(d) / f"trial_{t}")[0])  # an ensemble: its first
-                z = meta.norm.apply(tr.frames)
-                emb = embed.collect(params, meta.model, z)
-                it = diagnostics.decompose_embedding(
-                    emb, z, tr.labels, tr.k, tr.fps, tr.windows, cfg, protocols.BASELINE
-                )
+                fits = [train.load(m)[:2] for m in fitting.saved_members(Path(d) / f"trial_{t}")]
+                z = fits[0][1].norm.apply(tr.frames)
+                it = _decompose(fits, z, tr.labels, tr.k, tr.fps, tr.windows, cfg)
                 items.append({"trial": t, "models": str(d), **it})
         if items:
             print(_row(f"subject86 ({len(items)})", items, cfg.segment_stats))
+            ensemble = _ensemble_rows(f"subject86 ({len(items)})", items)
             results["subject86"] = items
     if a.blend_dir:
         items = []
@@ -114,16 +141,17 @@ def main(argv=None) -> int:
             seq, ckpt, _ = protocols.concat_draw(
                 seed, a.num_actions, a.total_num_actions, None, "train", a.blend_dir, blend_s=a.blend, **data
             )
-            params, meta, _ = train.load(fitting.saved_members(ckpt)[0])
-            z = meta.norm.apply(seq.frames)
-            emb = embed.collect(params, meta.model, z)
+            fits = [train.load(m)[:2] for m in fitting.saved_members(ckpt)]
+            z = fits[0][1].norm.apply(seq.frames)
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
-            k = len(seq.actions)
-            it = diagnostics.decompose_embedding(emb, z, seq.labels, k, seq.fps, windows, cfg, protocols.BASELINE)
+            it = _decompose(fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg)
             items.append({"seed": seed, **it})
         name = f"blend {a.num_actions}a{a.total_num_actions}c ({len(items)})"
         print(_row(name, items, cfg.segment_stats))
+        ensemble += "\n" + _ensemble_rows(name, items)
         results[name] = items
+    if ensemble.strip():
+        print("\n" + ensemble.strip())
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(results, indent=1, default=float))

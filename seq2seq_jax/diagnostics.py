@@ -14,6 +14,11 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
   the same search places in the frames alone, the pieces still clustered by the embedding: what the embedding
   adds to the change points, apart from what it adds to the clustering.
 
+``ensemble_views`` looks at an ensemble instead (several models of one recording, ``consensus.views``): in each
+view, each model's score, how much the models agree with one another (mean pairwise ARI: a label-free measure of
+stability), and the consensus of that view's labellings alone, beside the consensus of all (the pipeline). It
+asks whether the models' agreement tells which view is right.
+
 Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case-(i) sequences
 (docs/results/diagnosis.md).
 """
@@ -21,20 +26,25 @@ Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
+from sklearn.metrics import adjusted_rand_score
 
 from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
+from seq2seq_jax.segmentation.consensus import consensus, views
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
+    clustering_of,
     cpd_grid,
     feature_sets,
     motion_sigma,
     search_cuts,
     segment_embedding,
+    segment_states,
 )
 
 
@@ -113,4 +123,32 @@ def decompose_embedding(
     return {
         "ours": decompose(emb.states[cov], z, y, k, fps, win, cfg),
         "frames": decompose(None, z, y, k, fps, win, baseline),
+    }
+
+
+def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig, splices_T=None) -> dict:
+    """An ensemble's labellings in each of ``views(cfg)`` (module docstring): {"views": {name: {"models": [ARI of
+    each model], "agreement": mean pairwise ARI between the models' labels, "consensus": metrics of that view's
+    consensus}}, "consensus": metrics of the consensus of every view's labellings (the pipeline's), "by_agreement":
+    the name of the view whose models agree most}. A view is named by its segment descriptor."""
+    embs = list(embeddings)
+    if len(embs) < 2:
+        raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
+    vs = views(cfg)
+    pairs = [clustering_of(v) for v in vs]
+    per_model = [segment_states(e, k, fps, cfg, 0, z_TxD, splices_T, clusterings=pairs) for e in embs]
+    true_T = np.asarray(true_T)
+    out, every = {}, []
+    for i, v in enumerate(vs):
+        labs = [m[i] for m in per_model]
+        every += labs
+        out[v.segment_stats] = {
+            "models": [float(adjusted_rand_score(true_T, lab)) for lab in labs],
+            "agreement": float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labs, 2)])),
+            "consensus": metrics.all_metrics(true_T, consensus(labs, k, fps, cfg), windows),
+        }
+    return {
+        "views": out,
+        "consensus": metrics.all_metrics(true_T, consensus(every, k, fps, cfg), windows),
+        "by_agreement": max(out, key=lambda name: out[name]["agreement"]),
     }

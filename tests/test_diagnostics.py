@@ -1,6 +1,7 @@
 """The decomposition of a segmentation's error into its change points and its clustering."""
 
 import numpy as np
+import pytest
 
 from seq2seq_jax import diagnostics, metrics
 from seq2seq_jax.segmentation.config import SegmentConfig
@@ -89,3 +90,33 @@ def test_frames_cuts_are_the_frames_own_change_points_clustered_by_the_embedding
     assert set(d["frames_cuts_clustered"]) == set(d["cuts_clustered"])
     assert d["frames_cuts_clustered"]["mean"]["ari"] < 0.5 < d["cuts_clustered"]["mean"]["ari"]
     assert "frames_cuts" not in diagnostics.decompose(None, frames, y, 2, fps, windows, cfg)
+
+
+def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
+    """Three "models" of one recording: twelve segments at three distinct means (classes 0 1 2 0 1 2 ...), white noise
+    around its mean, of a spread each model draws for each segment. Where a segment sits is the same in every
+    model, how it moves is each model's own: the models agree in the mean view and not in the motion view, which the
+    agreement (no labels used) says, and the pipeline's consensus is the one reported."""
+    from seq2seq_jax import embed, segmentation
+
+    fps, n = 30.0, 120
+    y = np.repeat([0, 1, 2] * 4, n)
+    means = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])[y]
+
+    def model(seed):
+        rng = np.random.default_rng(seed)
+        x = means + np.repeat(rng.uniform(0.05, 0.5, 12), n)[:, None] * rng.normal(size=means.shape)
+        return embed.Embedding(x.astype(np.float32), np.zeros(len(x)), np.ones(len(x), bool), None, None, None)
+
+    embs = [model(s) for s in range(3)]
+    windows = metrics.windows_around([n * i for i in range(1, 12)], int(fps))
+    cfg = SegmentConfig(frames_weight=0.0, pca_var=2, linkage="ward_whitened", motion_votes=True)
+    d = diagnostics.ensemble_views(embs, means, y, 3, fps, windows, cfg)
+    assert set(d["views"]) == {"mean", "motion"}
+    assert d["views"]["mean"]["agreement"] > 0.95 and d["views"]["mean"]["consensus"]["ari"] > 0.95
+    assert d["views"]["motion"]["agreement"] < 0.6 and np.mean(d["views"]["motion"]["models"]) < 0.6
+    assert d["by_agreement"] == "mean"
+    pipeline = segmentation.segment_ensemble(embs, 3, fps, cfg, frames_TxD=means)
+    assert d["consensus"]["ari"] == metrics.all_metrics(y, pipeline, windows)["ari"]
+    with pytest.raises(ValueError, match="at least 2 models"):
+        diagnostics.ensemble_views(embs[:1], means, y, 3, fps, windows, cfg)
