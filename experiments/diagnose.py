@@ -23,7 +23,8 @@ what the embedding adds to the change points, apart from the clustering.
 
 Of an ensemble, a second table (``diagnostics.ensemble_views``): in each view of the consensus (``motion_votes``),
 the models' mean ARI, their agreement with one another (mean pairwise ARI, no labels needed) and that view's
-consensus alone; the consensus of all views (the pipeline); and the view whose models agree most, chosen per item.
+consensus alone; the pipeline (with the frames as a voter where the preset has them); and the view whose models
+agree most, chosen per item.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def _ensemble_rows(name: str, items: list[dict]) -> str:
         )
     pick = np.mean([e["views"][e["by_agreement"]]["consensus"]["ari"] for e in ens])
     all_ = np.mean([e["consensus"]["ari"] for e in ens])
-    return f"{name:18s} ensemble ARI | " + " | ".join(cells) + f" | all views {all_:.3f} | most agreed view {pick:.3f}"
+    return f"{name:18s} ensemble ARI | " + " | ".join(cells) + f" | pipeline {all_:.3f} | most agreed view {pick:.3f}"
 
 
 def _decompose(fits, z, true_T, k, fps, windows, cfg) -> dict:

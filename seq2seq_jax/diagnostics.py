@@ -35,7 +35,7 @@ from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.consensus import consensus, views
+from seq2seq_jax.segmentation.consensus import consensus, segment_ensemble, views
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
     clustering_of,
@@ -129,7 +129,8 @@ def decompose_embedding(
 def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig, splices_T=None) -> dict:
     """An ensemble's labellings in each of ``views(cfg)`` (module docstring): {"views": {name: {"models": [ARI of
     each model], "agreement": mean pairwise ARI between the models' labels, "consensus": metrics of that view's
-    consensus}}, "consensus": metrics of the consensus of every view's labellings (the pipeline's), "by_agreement":
+    consensus}}, "consensus": metrics of the pipeline's (``segment_ensemble``: every view's labellings, and the frames'
+    with ``frames_votes``), "by_agreement":
     the name of the view whose models agree most}. A view is named by its segment descriptor."""
     embs = list(embeddings)
     if len(embs) < 2:
@@ -138,17 +139,17 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
     pairs = [clustering_of(v) for v in vs]
     per_model = [segment_states(e, k, fps, cfg, 0, z_TxD, splices_T, clusterings=pairs) for e in embs]
     true_T = np.asarray(true_T)
-    out, every = {}, []
+    out = {}
     for i, v in enumerate(vs):
         labs = [m[i] for m in per_model]
-        every += labs
         out[v.segment_stats] = {
             "models": [float(adjusted_rand_score(true_T, lab)) for lab in labs],
             "agreement": float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labs, 2)])),
             "consensus": metrics.all_metrics(true_T, consensus(labs, k, fps, cfg), windows),
         }
+    pipeline = segment_ensemble(embs, k, fps, cfg, frames_TxD=z_TxD, splices_T=splices_T)  # with frames_votes too
     return {
         "views": out,
-        "consensus": metrics.all_metrics(true_T, consensus(every, k, fps, cfg), windows),
+        "consensus": metrics.all_metrics(true_T, pipeline, windows),
         "by_agreement": max(out, key=lambda name: out[name]["agreement"]),
     }

@@ -10,7 +10,7 @@ import argparse
 
 from seq2seq_jax import presets
 from seq2seq_jax.config import ADVERSARIAL, DTYPES
-from seq2seq_jax.segmentation.config import LINKAGES, METHODS, MOTION_FEATURES, RECORDING_MODES, SEGMENT_STATS
+from seq2seq_jax.segmentation import config as seg
 
 
 def _yes_no(text: str) -> bool:
@@ -36,7 +36,7 @@ SEGMENT_FLAGS = (
         ("--segment_stats",),
         "segment",
         "segment_stats",
-        SEGMENT_STATS,
+        seg.SEGMENT_STATS,
         "segment descriptor: 'mean' (where a segment sits), 'std' (how it moves: whole recordings of different "
         "people), 'mean_std' or 'motion' (the mean local spread within 0.5 s: how it moves, not counting a "
         "posture change at a segment's ends)",
@@ -45,7 +45,7 @@ SEGMENT_FLAGS = (
         ("--within_recordings",),
         "segment",
         "within_recordings",
-        RECORDING_MODES,
+        seg.RECORDING_MODES,
         "where the data joins separate recordings (found as splices): 'none' keeps each as one segment, 'cpd' also "
         "cuts inside them",
     ),
@@ -67,7 +67,7 @@ SEGMENT_FLAGS = (
         ("--linkage",),
         "segment",
         "linkage",
-        LINKAGES,
+        seg.LINKAGES,
         "clustering of segments: 'ward_whitened' (Ward on the samples, whitened), 'average' (cosine) or 'ward'",
     ),
     (
@@ -89,11 +89,26 @@ SEGMENT_FLAGS = (
         ("--motion_features",),
         "segment",
         "motion_features",
-        MOTION_FEATURES,
+        seg.MOTION_FEATURES,
         "what segment_stats 'motion' describes: 'clustering' (the features the segments are clustered by) or "
         "'frames' (the input frames' PCA alone)",
     ),
-    (("--segmentation",), "segment", "method", METHODS, "change points ('cpd') or clustering of frames"),
+    (
+        ("--frames_votes",),
+        "segment",
+        "frames_votes",
+        _yes_no,
+        "yes/no: our segmentation of the input frames alone (no model) also votes in the consensus",
+    ),
+    (
+        ("--consensus",),
+        "segment",
+        "consensus",
+        seg.CONSENSUS,
+        "how the labellings of an ensemble are combined: 'coassociation', or 'median' (the one that agrees most "
+        "with all the others)",
+    ),
+    (("--segmentation",), "segment", "method", seg.METHODS, "change points ('cpd') or clustering of frames"),
 )
 
 

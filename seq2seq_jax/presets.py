@@ -57,6 +57,8 @@ SUBJECT86 = Preset(
         linkage="ward_whitened",
         frames_in_clustering=False,
         motion_votes=True,
+        frames_votes=True,
+        consensus="median",
     ),
     "python experiments/subject86.py",
 )

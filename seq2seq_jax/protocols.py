@@ -30,12 +30,13 @@ CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip
 
 def frames_only(z_TxD, k: int, fps: float, seg_cfg: segmentation.SegmentConfig):
     """Our segmentation with the same settings on the normalized frames instead of an embedding (no model): what
-    the embedding adds over the rest of the pipeline. The frames are segmented as one model's embedding (every
-    frame covered) by ``segment_ensemble``, so that with ``motion_votes`` both views vote as in an ensemble."""
+        the embedding adds over the rest of the pipeline. The frames are segmented as one model's embedding (every
+        frame covered) by ``segment_ensemble``, so that with ``motion_votes`` both views vote as in an ensemble (and
+    with ``frames_votes`` the frames do not vote twice)."""
     z = np.asarray(z_TxD)
     frames = embed.Embedding(z, np.zeros(len(z)), np.ones(len(z), bool), None, None, None)
     return segmentation.segment_ensemble(
-        [frames], k, fps, dataclasses.replace(seg_cfg, frames_weight=0.0), frames_TxD=z
+        [frames], k, fps, dataclasses.replace(seg_cfg, frames_weight=0.0, frames_votes=False), frames_TxD=z
     )
 
 

@@ -82,6 +82,11 @@ SEGMENTATIONS = {  # frames_weight 0: decoder states only; "smooth": features sm
 SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion"] = dataclasses.replace(
     SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2"], motion_votes=True
 )
+# ... and the frames' own segmentation voting too, the classes taken from the labelling that agrees most with the
+# others (SegmentConfig.consensus "median")
+SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"] = dataclasses.replace(
+    SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion"], consensus="median", frames_votes=True
+)
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations only (the others lost to them on
 # every model config above; an ensemble is segmented once per model and once more for the consensus).

@@ -1,3 +1,5 @@
+import dataclasses
+
 import jax
 import numpy as np
 import pytest
@@ -434,6 +436,56 @@ def test_consensus_outvotes_one_model_and_ignores_how_each_names_its_classes():
         consensus([truth, truth[:-1]], k, fps)
     with pytest.raises(ValueError, match="0 .. k - 1"):
         consensus([truth, truth + 1], k, fps)
+
+
+def test_median_consensus_takes_the_classes_of_the_labelling_that_agrees_most_with_the_others():
+    """Two voters split the recording one way (one of them names its classes otherwise), a third another way:
+    the median labelling is one of the two, and each consensus segment takes its class; co-association instead
+    blends the three. Where the voters cut, the boundaries are still everyone's."""
+    import sys
+
+    consensus = sys.modules["seq2seq_jax.segmentation.consensus"]  # the package exports its function of that name
+    fps, k = 30.0, 2
+    a = np.repeat([0, 1, 0, 1], 300)  # classes by posture, say
+    b = np.repeat([0, 0, 1, 1], 300)  # by movement
+    perm = np.array([1, 0])
+    np.testing.assert_array_equal(consensus.median_labelling([b, a, perm[a]]), a)  # the first of the two equals
+    np.testing.assert_array_equal(consensus.median_labelling([b, perm[b], a]), b)
+    med = segmentation.SegmentConfig(consensus="median", min_segments_over_k=0)
+    lab = consensus.consensus([a, perm[a], b], k, fps, med)
+    assert metrics.accuracy_hungarian(a, lab) > 0.97  # a's classes, on the cuts of all three
+    co = consensus.consensus([a, perm[a], b], k, fps, dataclasses.replace(med, consensus="coassociation"))
+    assert metrics.accuracy_hungarian(a, co) < 0.97 or metrics.accuracy_hungarian(b, co) < 0.97
+    with pytest.raises(ValueError, match="one label per frame"):
+        consensus.median_labelling([a, a[:-1]])
+    with pytest.raises(ValueError, match="unknown consensus"):
+        segmentation.SegmentConfig(consensus="mean")
+
+
+def test_frames_votes_make_the_frames_one_more_voter():
+    """Three models whose states are noise, and frames in two classes that differ in where they sit and in how
+    they move (one still, one oscillating): with frames_votes the frames' two views agree with each other and with
+    no model, so the median labelling is theirs; without, one of the noise's."""
+    from seq2seq_jax import embed
+
+    rng = np.random.default_rng(0)
+    fps, lens = 30.0, [200, 200, 200, 200]
+    y = np.repeat([0, 1, 0, 1], lens)
+    wave = np.stack([np.sin(2 * np.pi * np.arange(len(y)) / 15.0), np.cos(2 * np.pi * np.arange(len(y)) / 15.0)], 1)
+    frames = np.array([[0.0, 0.0], [3.0, 1.0]])[y] + y[:, None] * wave + 0.1 * rng.normal(size=(len(y), 2))
+    embs = [
+        embed.Embedding(rng.normal(size=(len(y), 4)), np.zeros(len(y)), np.ones(len(y), bool), None, None, None)
+        for _ in range(3)
+    ]
+    cfg = segmentation.SegmentConfig(
+        linkage="ward_whitened", motion_votes=True, consensus="median", frames_weight=0.0, frames_in_clustering=False
+    )
+    voted = segmentation.segment_ensemble(embs, 2, fps, dataclasses.replace(cfg, frames_votes=True), frames_TxD=frames)
+    assert metrics.accuracy_hungarian(y, voted) > 0.95
+    alone = segmentation.segment_ensemble(embs, 2, fps, cfg, frames_TxD=frames)
+    assert metrics.accuracy_hungarian(y, alone) < 0.9
+    with pytest.raises(ValueError, match="frames_votes needs the input frames"):
+        segmentation.segment_ensemble(embs, 2, fps, dataclasses.replace(cfg, frames_votes=True))
 
 
 def test_motion_votes_add_each_models_motion_clustering_to_the_consensus(monkeypatch):

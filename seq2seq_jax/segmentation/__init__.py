@@ -17,7 +17,9 @@ clustering's features, or with ``motion_features="frames"`` of the input frames'
 Alternatives kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
 
 An ensemble (several models of one recording) is segmented by ``consensus.segment_ensemble``: each model alone,
-then the consensus of their labels by co-association (``consensus``).
+then the consensus of their labels by co-association (``consensus``), or with ``consensus="median"`` the labelling
+that agrees most with the others (``consensus.median_labelling``); ``frames_votes`` adds our segmentation of the
+input frames alone as one more voter.
 
 ``reference``: the reference's cut rule (case i) and ground-truth-boundary protocol (subject 86).
 """
@@ -25,6 +27,7 @@ then the consensus of their labels by co-association (``consensus``).
 from seq2seq_jax.segmentation.changepoints import change_points, elbow, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter, segment_descriptors
 from seq2seq_jax.segmentation.config import (
+    CONSENSUS,
     LINKAGES,
     METHODS,
     MOTION_FEATURES,
@@ -38,6 +41,7 @@ from seq2seq_jax.segmentation.segment import features, max_segments, segment_emb
 from seq2seq_jax.segmentation.splices import config_splices, splices, states_splices
 
 __all__ = [
+    "CONSENSUS",
     "LINKAGES",
     "METHODS",
     "MOTION_FEATURES",

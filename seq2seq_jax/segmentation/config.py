@@ -10,6 +10,7 @@ SEGMENT_STATS = ("mean", "std", "mean_std", "motion")  # SegmentConfig.segment_s
 MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of this standard deviation, seconds
 LINKAGES = ("average", "ward", "ward_whitened")  # SegmentConfig.linkage
 MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features
+CONSENSUS = ("coassociation", "median")  # SegmentConfig.consensus
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +48,11 @@ class SegmentConfig:
     motion_features: str = "clustering"  # what segment_stats "motion" describes: the clustering's features (as
     # the other descriptors), or "frames": the input frames' PCA features alone (how the body moves, whatever
     # the model's states do)
+    frames_votes: bool = False  # an ensemble's consensus also takes our segmentation of the input frames alone
+    # (no model; in each view, as a model's): the frames are one more voter
+    consensus: str = "coassociation"  # how an ensemble's labellings are combined (consensus.segment_ensemble):
+    # "coassociation" (the segments where the labellings change, clustered by how often they share a class) or
+    # "median" (the labelling that agrees most with all the others, by summed ARI: the medoid partition)
 
     def __post_init__(self):
         for name, allowed in (
@@ -55,6 +61,7 @@ class SegmentConfig:
             ("segment_stats", SEGMENT_STATS),
             ("linkage", LINKAGES),
             ("motion_features", MOTION_FEATURES),
+            ("consensus", CONSENSUS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")

@@ -7,6 +7,11 @@ is their co-association: the share of models that give them one class. The conse
 (kernel change points, at least as many as one model's search places), and clusters the segments by average
 linkage on 1 - their mean co-association. Labels are arbitrary per model, so they are never compared across models,
 only within each. A model that alone splits or joins a segment is outvoted (docs/results/consensus.md).
+
+``SegmentConfig(consensus="median")`` cuts where the rows change as well, but labels each segment by the labelling
+that agrees most with all the others (the medoid partition under ARI, ``median_labelling``): its most frequent
+class there. The classes are then one voter's, whole, rather than a blend, and the boundaries still everyone's. With
+``frames_votes`` our segmentation of the input frames alone (no model) is one more voter.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import dataclasses
 
 import numpy as np
 
+from seq2seq_jax.embed import Embedding
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.config import SegmentConfig
 from seq2seq_jax.segmentation.segment import (
@@ -52,7 +58,10 @@ def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfi
     found = search_cuts(f, k, fps, dataclasses.replace(cfg, cpd_smooth_s=0.0))  # the labels do not jitter
     seg = labels_from_cuts(len(fs), with_splices(found, splice_samples(splices_T, step, len(fs)), min_size))
     ids = np.unique(seg)
-    if len(ids) <= k:
+    if cfg.consensus == "median":  # each segment takes the median labelling's most frequent class in it
+        med = median_labelling(labels_list)[::step]
+        lab = np.array([np.bincount(med[seg == i]).argmax() for i in ids])[seg]
+    elif len(ids) <= k:
         lab = seg
     else:
         p = np.stack([fs[seg == i].mean(0) for i in ids])  # mean one-hot rows: p_a . p_b = mean co-association
@@ -60,6 +69,23 @@ def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfi
         np.fill_diagonal(dist, 0.0)
         lab = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average").fit_predict(dist)[seg]
     return np.repeat(lab, step)[: len(f)]
+
+
+def median_labelling(labels_list) -> np.ndarray:
+    """The labelling whose summed adjusted Rand index with all the others is highest (the first of equals): the
+    medoid of the labellings. ARI compares partitions, so each voter may name its classes as it likes."""
+    from sklearn.metrics import adjusted_rand_score
+
+    labs = [np.asarray(lab, np.int64) for lab in labels_list]
+    if not labs or any(len(lab) != len(labs[0]) for lab in labs):
+        raise ValueError(f"the median needs one label per frame from every voter, got lengths {[len(x) for x in labs]}")
+    agree = np.zeros(len(labs))
+    for i in range(len(labs)):
+        for j in range(i + 1, len(labs)):
+            a = adjusted_rand_score(labs[i], labs[j])
+            agree[i] += a
+            agree[j] += a
+    return labs[int(np.argmax(agree))].copy()
 
 
 def views(cfg: SegmentConfig) -> list[SegmentConfig]:
@@ -91,12 +117,29 @@ def segment_ensemble(
     if found is None and frames_TxD is not None and cfg.method == "cpd":
         found = states_splices(embs[0], frames_TxD, fps, cfg)
     vs = views(cfg)
+    if cfg.frames_votes and frames_TxD is None:
+        raise ValueError("frames_votes needs the input frames (frames_TxD); pass them or set frames_votes=False")
+    if cfg.frames_votes:  # the frames as one more member, covering every frame
+        z = np.asarray(frames_TxD)
+        embs.append(Embedding(z, np.zeros(len(z)), np.ones(len(z), bool), None, None, None))
     if len(vs) == 1:
-        labels = [segment_states(e, k, fps, cfg, seed, frames_TxD, found) for e in embs]
+        labels = [
+            segment_states(e, k, fps, _member_cfg(cfg, i, len(embs)), seed, frames_TxD, found)
+            for i, e in enumerate(embs)
+        ]
     else:  # each model's change points searched once, its segments clustered in every view
         pairs = [clustering_of(v) for v in vs]
-        per_model = [segment_states(e, k, fps, cfg, seed, frames_TxD, found, clusterings=pairs) for e in embs]
+        per_model = [
+            segment_states(e, k, fps, _member_cfg(cfg, i, len(embs)), seed, frames_TxD, found, clusterings=pairs)
+            for i, e in enumerate(embs)
+        ]
         labels = [labs[i] for i in range(len(vs)) for labs in per_model]
     if len(labels) == 1:
         return labels[0]
     return consensus(labels, k, fps, cfg, () if found is None else found)
+
+
+def _member_cfg(cfg: SegmentConfig, i: int, n: int) -> SegmentConfig:
+    """The settings of member i of n: the frames' voter (the last, with ``frames_votes``) has no states for the
+    frames to sit beside (as ``protocols.frames_only``)."""
+    return dataclasses.replace(cfg, frames_weight=0.0) if cfg.frames_votes and i == n - 1 else cfg
