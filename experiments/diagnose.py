@@ -24,7 +24,9 @@ what the embedding adds to the change points, apart from the clustering.
 Of an ensemble, a second table (``diagnostics.ensemble_views``): in each view of the consensus (``motion_votes``),
 the models' mean ARI, their agreement with one another (mean pairwise ARI, no labels needed) and that view's
 consensus alone; the pipeline (with the frames as a voter where the preset has them); and the view whose models
-agree most, chosen per item.
+agree most, chosen per item. A third: every voter of the consensus alone (each model in each view, and the frames'
+own segmentation where the preset has ``frames_votes``), the voter whose classes the median consensus took, and the
+best voter (a ceiling for any rule that picks one voter per item).
 """
 
 from __future__ import annotations
@@ -94,7 +96,16 @@ def _ensemble_rows(name: str, items: list[dict]) -> str:
         )
     pick = np.mean([e["views"][e["by_agreement"]]["consensus"]["ari"] for e in ens])
     all_ = np.mean([e["consensus"]["ari"] for e in ens])
-    return f"{name:18s} ensemble ARI | " + " | ".join(cells) + f" | pipeline {all_:.3f} | most agreed view {pick:.3f}"
+    line = f"{name:18s} ensemble ARI | " + " | ".join(cells) + f" | pipeline {all_:.3f} | most agreed view {pick:.3f}"
+    voters = {n: np.mean([e["voters"][n] for e in ens]) for n in ens[0]["voters"]}
+    median = np.mean([e["voters"][e["median_voter"]] for e in ens])
+    best = np.mean([e["voters"][e["best_voter"]] for e in ens])
+    return (
+        line
+        + f"\n{name:18s} voters ARI | "
+        + " ".join(f"{n} {v:.3f}" for n, v in voters.items())
+        + f" | the median's voter {median:.3f} | the best voter {best:.3f}"
+    )
 
 
 def _decompose(fits, z, true_T, k, fps, windows, cfg) -> dict:

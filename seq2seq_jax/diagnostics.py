@@ -35,16 +35,14 @@ from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.consensus import consensus, segment_ensemble, views
+from seq2seq_jax.segmentation.consensus import consensus, median_index, views, voters
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
-    clustering_of,
     cpd_grid,
     feature_sets,
     motion_sigma,
     search_cuts,
     segment_embedding,
-    segment_states,
 )
 
 
@@ -130,26 +128,30 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
     """An ensemble's labellings in each of ``views(cfg)`` (module docstring): {"views": {name: {"models": [ARI of
     each model], "agreement": mean pairwise ARI between the models' labels, "consensus": metrics of that view's
     consensus}}, "consensus": metrics of the pipeline's (``segment_ensemble``: every view's labellings, and the frames'
-    with ``frames_votes``), "by_agreement":
-    the name of the view whose models agree most}. A view is named by its segment descriptor."""
+    with ``frames_votes``), "by_agreement": the name of the view whose models agree most, "voters": {name: ARI} of
+    every labelling that votes in the pipeline (``consensus.voters``), "median_voter": the one whose classes the
+    median consensus takes (``consensus.median_index``), "best_voter": the one nearest the truth}. A view is named
+    by its segment descriptor."""
     embs = list(embeddings)
     if len(embs) < 2:
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
-    vs = views(cfg)
-    pairs = [clustering_of(v) for v in vs]
-    per_model = [segment_states(e, k, fps, cfg, 0, z_TxD, splices_T, clusterings=pairs) for e in embs]
+    names, labels, found = voters(embs, k, fps, cfg, 0, z_TxD, splices_T)
     true_T = np.asarray(true_T)
+    score = {n: float(adjusted_rand_score(true_T, lab)) for n, lab in zip(names, labels)}
     out = {}
-    for i, v in enumerate(vs):
-        labs = [m[i] for m in per_model]
+    for v in views(cfg):
+        labs = [lab for n, lab in zip(names, labels) if n.startswith("model") and n.endswith(f"_{v.segment_stats}")]
         out[v.segment_stats] = {
             "models": [float(adjusted_rand_score(true_T, lab)) for lab in labs],
             "agreement": float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labs, 2)])),
             "consensus": metrics.all_metrics(true_T, consensus(labs, k, fps, cfg), windows),
         }
-    pipeline = segment_ensemble(embs, k, fps, cfg, frames_TxD=z_TxD, splices_T=splices_T)  # with frames_votes too
+    pipeline = consensus(labels, k, fps, cfg, () if found is None else found)  # segment_ensemble's
     return {
         "views": out,
         "consensus": metrics.all_metrics(true_T, pipeline, windows),
         "by_agreement": max(out, key=lambda name: out[name]["agreement"]),
+        "voters": score,
+        "median_voter": names[median_index(labels)],
+        "best_voter": max(score, key=score.get),
     }

@@ -1,5 +1,7 @@
 """The decomposition of a segmentation's error into its change points and its clustering."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -117,6 +119,16 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
     assert d["views"]["motion"]["agreement"] < 0.6 and np.mean(d["views"]["motion"]["models"]) < 0.6
     assert d["by_agreement"] == "mean"
     pipeline = segmentation.segment_ensemble(embs, 3, fps, cfg, frames_TxD=means)
+    assert d["consensus"]["ari"] == metrics.all_metrics(y, pipeline, windows)["ari"]
+    # every voter of the median consensus, the frames' two among them, scored alone; which one it took
+    cfg_m = dataclasses.replace(cfg, frames_votes=True, consensus="median")
+    frames = means + 0.2 * np.random.default_rng(9).normal(size=means.shape)
+    d = diagnostics.ensemble_views(embs, frames, y, 3, fps, windows, cfg_m)
+    members = ("model0", "model1", "model2", "frames")
+    assert list(d["voters"]) == [f"{m}_{v}" for v in ("mean", "motion") for m in members]
+    assert d["best_voter"] == max(d["voters"], key=d["voters"].get) and d["voters"][d["best_voter"]] > 0.95
+    assert d["median_voter"].endswith("_mean") and d["voters"]["model1_motion"] < 0.6
+    pipeline = segmentation.segment_ensemble(embs, 3, fps, cfg_m, frames_TxD=frames)
     assert d["consensus"]["ari"] == metrics.all_metrics(y, pipeline, windows)["ari"]
     with pytest.raises(ValueError, match="at least 2 models"):
         diagnostics.ensemble_views(embs[:1], means, y, 3, fps, windows, cfg)

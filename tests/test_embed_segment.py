@@ -451,6 +451,7 @@ def test_median_consensus_takes_the_classes_of_the_labelling_that_agrees_most_wi
     perm = np.array([1, 0])
     np.testing.assert_array_equal(consensus.median_labelling([b, a, perm[a]]), a)  # the first of the two equals
     np.testing.assert_array_equal(consensus.median_labelling([b, perm[b], a]), b)
+    assert consensus.median_index([b, a, perm[a]]) == 1 and consensus.median_index([b, perm[b], a]) == 0
     med = segmentation.SegmentConfig(consensus="median", min_segments_over_k=0)
     lab = consensus.consensus([a, perm[a], b], k, fps, med)
     assert metrics.accuracy_hungarian(a, lab) > 0.97  # a's classes, on the cuts of all three

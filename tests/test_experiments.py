@@ -303,10 +303,13 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     assert set(item["ours"]["cuts_clustered"]) == stats  # our own cuts, each descriptor
     assert set(item["ours"]["frames_cuts_clustered"]) == stats and item["ours"]["frames_cuts"] >= 1  # the frames' cuts
     # the shipped checkpoints are ensembles: each view's models, their agreement and consensus, and the pipeline's
-    assert rows[-1].startswith("subject86 (1)") and "ensemble" in rows[-1] and "most agreed view" in rows[-1]
+    assert rows[-2].startswith("subject86 (1)") and "ensemble" in rows[-2] and "most agreed view" in rows[-2]
     ens = item["ensemble"]
     assert set(ens["views"]) == {"mean", "motion"} and ens["by_agreement"] in ens["views"]
     assert all(len(v["models"]) == 3 and -1 <= v["agreement"] <= 1 for v in ens["views"].values())
+    # every voter of the preset's median consensus (three models and the frames, two views each), and its pick
+    assert len(ens["voters"]) == 8 and {ens["median_voter"], ens["best_voter"]} <= set(ens["voters"])
+    assert rows[-1].startswith("subject86 (1)") and "frames_motion" in rows[-1] and "the median's voter" in rows[-1]
 
 
 def test_subject86_ensemble_trains_its_models_together_saves_them_apart_and_restores(tmp_path, data, capsys):

@@ -74,6 +74,11 @@ def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfi
 def median_labelling(labels_list) -> np.ndarray:
     """The labelling whose summed adjusted Rand index with all the others is highest (the first of equals): the
     medoid of the labellings. ARI compares partitions, so each voter may name its classes as it likes."""
+    return np.asarray(labels_list[median_index(labels_list)], np.int64).copy()
+
+
+def median_index(labels_list) -> int:
+    """The index in ``labels_list`` of ``median_labelling``'s choice."""
     from sklearn.metrics import adjusted_rand_score
 
     labs = [np.asarray(lab, np.int64) for lab in labels_list]
@@ -85,7 +90,7 @@ def median_labelling(labels_list) -> np.ndarray:
             a = adjusted_rand_score(labs[i], labs[j])
             agree[i] += a
             agree[j] += a
-    return labs[int(np.argmax(agree))].copy()
+    return int(np.argmax(agree))
 
 
 def views(cfg: SegmentConfig) -> list[SegmentConfig]:
@@ -97,7 +102,7 @@ def views(cfg: SegmentConfig) -> list[SegmentConfig]:
     return [cfg, dataclasses.replace(cfg, linkage="average", segment_stats="motion", motion_votes=False)]
 
 
-def segment_ensemble(
+def voters(
     embeddings,
     k: int,
     fps: float,
@@ -105,11 +110,11 @@ def segment_ensemble(
     seed: int = 0,
     frames_TxD=None,
     splices_T=None,
-) -> np.ndarray:
-    """Our segmentation of an ensemble's embeddings of one recording (``embed.Embedding`` each, same frames): each
-    segmented by ``segment_states`` (in each of ``views``), then their ``consensus``; one embedding in one view
-    is segmented as it is. The splices are searched once for all (``splices_T``, from ``states_splices``, saves
-    that when the caller has them)."""
+) -> tuple[list[str], list[np.ndarray], np.ndarray | None]:
+    """(names, labels, splices) of the labellings that vote in ``segment_ensemble``'s consensus: each embedding
+    segmented by ``segment_states`` in each of ``views`` ("model{i}_{descriptor}"), and with ``cfg.frames_votes``
+    our segmentation of the input frames alone ("frames_{descriptor}"); the splices are searched once for all
+    (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
     embs = list(embeddings)
     if not embs:
         raise ValueError("segment_ensemble needs at least one embedding")
@@ -119,14 +124,17 @@ def segment_ensemble(
     vs = views(cfg)
     if cfg.frames_votes and frames_TxD is None:
         raise ValueError("frames_votes needs the input frames (frames_TxD); pass them or set frames_votes=False")
+    members = [f"model{i}" for i in range(len(embs))]
     if cfg.frames_votes:  # the frames as one more member, covering every frame
         z = np.asarray(frames_TxD)
         embs.append(Embedding(z, np.zeros(len(z)), np.ones(len(z), bool), None, None, None))
+        members.append("frames")
     if len(vs) == 1:
         labels = [
             segment_states(e, k, fps, _member_cfg(cfg, i, len(embs)), seed, frames_TxD, found)
             for i, e in enumerate(embs)
         ]
+        names = [f"{m}_{cfg.segment_stats}" for m in members]
     else:  # each model's change points searched once, its segments clustered in every view
         pairs = [clustering_of(v) for v in vs]
         per_model = [
@@ -134,6 +142,23 @@ def segment_ensemble(
             for i, e in enumerate(embs)
         ]
         labels = [labs[i] for i in range(len(vs)) for labs in per_model]
+        names = [f"{m}_{v.segment_stats}" for v in vs for m in members]
+    return names, labels, found
+
+
+def segment_ensemble(
+    embeddings,
+    k: int,
+    fps: float,
+    cfg: SegmentConfig = SegmentConfig(),
+    seed: int = 0,
+    frames_TxD=None,
+    splices_T=None,
+) -> np.ndarray:
+    """Our segmentation of an ensemble's embeddings of one recording (``embed.Embedding`` each, same frames): the
+    ``consensus`` of its ``voters``; one embedding in one view is segmented as it is. ``splices_T``: as for
+    ``voters``."""
+    _, labels, found = voters(embeddings, k, fps, cfg, seed, frames_TxD, splices_T)
     if len(labels) == 1:
         return labels[0]
     return consensus(labels, k, fps, cfg, () if found is None else found)
