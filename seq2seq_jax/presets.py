@@ -6,8 +6,9 @@ scores: docs/method.md and docs/results/.
 
 - ``paper``: the paper's configuration (hidden 1024, Adam 1e-4, 10,000 steps), with our segmentation.
 - ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given): an ensemble
-  of three models trained together (500 steps each), each segmented twice (segments clustered by where they sit
-  and by how they move), then the consensus of the six.
+  of three models (25 frames in, 25 predicted) trained together (500 steps each), each segmented twice (segments
+  clustered by where they sit and by how they move), the frames' own segmentation one more voter, then the median
+  consensus of the eight.
 - ``mocap``: the same settings for your own motion-capture recordings (API and command line).
 - ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread);
   one model of 1,000 steps.
@@ -49,7 +50,7 @@ class Preset:
 ONE_MODEL = TrainConfig(lr=1e-3, iterations=1000, save_every=500, keep=2)
 SUBJECT86 = Preset(
     "subject86",
-    ModelConfig(hidden=256),
+    ModelConfig(hidden=256, source=25),
     dataclasses.replace(ONE_MODEL, iterations=500, save_every=250, keep=1, models=3),
     SegmentConfig(
         cpd_smooth_s=0.25,
@@ -77,7 +78,7 @@ CONCAT_CMU = dataclasses.replace(
 GENERIC = dataclasses.replace(
     SUBJECT86,
     name="generic",
-    model=dataclasses.replace(SUBJECT86.model, hidden=128),
+    model=ModelConfig(hidden=128),
     train=ONE_MODEL,
     segment=SegmentConfig(),
     command="seq2seq-jax segment FILE --k K --fps FPS",

@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from seq2seq_jax import embed, fitting, metrics, presets, protocols, segmentation
+from seq2seq_jax.config import ModelConfig
 from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.normalize import NormStats
 
-BASE_M = presets.SUBJECT86.model
-# one model of 1,000 steps (the stored rows' training; the subject86 preset is the config h256_it500_x3)
+BASE_M = ModelConfig(hidden=256)  # 50 frames in, 25 predicted: the stored rows' model (pinned, whatever the presets)
+# one model of 1,000 steps (the stored rows' training; the subject86 preset is the config h256_it500_x3_src25)
 BASE_T = dataclasses.replace(presets.ONE_MODEL, save_every=presets.ONE_MODEL.iterations, keep=1)
 
 CONFIGS = {
@@ -46,6 +47,8 @@ CONFIGS = {
 }
 # the same training, the readout predicting each frame's change from the one before (ModelConfig.residual)
 CONFIGS["h256_it500_x3_res"] = (dataclasses.replace(BASE_M, residual=True), CONFIGS["h256_it500_x3"][1])
+# the same training with a 25-frame encoder, as the blended case-(i) checks have been run (the concat_cmu preset's)
+CONFIGS["h256_it500_x3_src25"] = (dataclasses.replace(BASE_M, source=25), CONFIGS["h256_it500_x3"][1])
 
 # Pinned to no smoothing and no minimum number of segments whatever the library defaults: the stored rows of these
 # names were scored without them.
@@ -91,7 +94,9 @@ KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations only (the others lost to them on
 # every model config above; an ensemble is segmented once per model and once more for the consensus).
 _WWARD = tuple(n for n in SEGMENTATIONS if n.startswith("cpd_wward"))
-SCORED_ONLY = {"h256_it500": _WWARD, "h256_x3": _WWARD, "h256_it500_x3": _WWARD, "h256_it500_x3_res": _WWARD}
+SCORED_ONLY = {
+    name: _WWARD for name in ("h256_it500", "h256_x3", "h256_it500_x3", "h256_it500_x3_res", "h256_it500_x3_src25")
+}
 
 
 def score_checkpoint(trial, fits, only=None) -> dict:

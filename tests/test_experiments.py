@@ -284,6 +284,20 @@ def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
         studies.spread_report(rows, "m", "c")
 
 
+def test_the_presets_are_the_study_procedure_that_validated_them():
+    """The subject86 / mocap presets are the study's h256_it500_x3_src25 with the median-of-eight segmentation (the
+    rows of docs/study.jsonl and the blend checks were made with them); the stored rows' other configs keep the
+    50-frame encoder they were trained with, whatever the presets say."""
+    from seq2seq_jax import presets, studies
+
+    model, train = studies.CONFIGS["h256_it500_x3_src25"]
+    for p in (presets.SUBJECT86, presets.MOCAP):
+        assert p.model == model and (p.train.iterations, p.train.models, p.train.lr) == (500, 3, train.lr)
+        assert p.segment == studies.SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"]
+    assert studies.CONFIGS["h256"][0].source == 50 and studies.CONFIGS["h256_it500_x3"][0].source == 50
+    assert presets.CONCAT_CMU.model == presets.MOCAP.model  # the blends run with --preset mocap check the preset
+
+
 def test_motion_files_compares_every_amc_channel_with_the_mat_file(data, capsys):
     assert _script("motion_files").main(_data_args(data)) == 0
     rows = [ln.split() for ln in capsys.readouterr().out.splitlines()[1:]]
