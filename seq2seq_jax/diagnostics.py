@@ -137,10 +137,10 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
     names, labels, found = voters(embs, k, fps, cfg, 0, z_TxD, splices_T)
     true_T = np.asarray(true_T)
-    score = {n: float(adjusted_rand_score(true_T, lab)) for n, lab in zip(names, labels)}
+    score = {f"{m}_{d}": float(adjusted_rand_score(true_T, lab)) for (m, d), lab in zip(names, labels)}
     out = {}
     for v in views(cfg):
-        labs = [lab for n, lab in zip(names, labels) if n.startswith("model") and n.endswith(f"_{v.segment_stats}")]
+        labs = [lab for (m, d), lab in zip(names, labels) if m != "frames" and d == v.segment_stats]
         out[v.segment_stats] = {
             "models": [float(adjusted_rand_score(true_T, lab)) for lab in labs],
             "agreement": float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labs, 2)])),
@@ -152,6 +152,6 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
         "consensus": metrics.all_metrics(true_T, pipeline, windows),
         "by_agreement": max(out, key=lambda name: out[name]["agreement"]),
         "voters": score,
-        "median_voter": names[median_index(labels)],
+        "median_voter": "_".join(names[median_index(labels)]),
         "best_voter": max(score, key=score.get),
     }

@@ -110,11 +110,11 @@ def voters(
     seed: int = 0,
     frames_TxD=None,
     splices_T=None,
-) -> tuple[list[str], list[np.ndarray], np.ndarray | None]:
+) -> tuple[list[tuple[str, str]], list[np.ndarray], np.ndarray | None]:
     """(names, labels, splices) of the labellings that vote in ``segment_ensemble``'s consensus: each embedding
-    segmented by ``segment_states`` in each of ``views`` ("model{i}_{descriptor}"), and with ``cfg.frames_votes``
-    our segmentation of the input frames alone ("frames_{descriptor}"); the splices are searched once for all
-    (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
+    segmented by ``segment_states`` in each of ``views`` (named ("model{i}", descriptor)), and with
+    ``cfg.frames_votes`` our segmentation of the input frames alone (("frames", descriptor)); the splices are searched
+    once for all (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
     embs = list(embeddings)
     if not embs:
         raise ValueError("segment_ensemble needs at least one embedding")
@@ -134,7 +134,6 @@ def voters(
             segment_states(e, k, fps, _member_cfg(cfg, i, len(embs)), seed, frames_TxD, found)
             for i, e in enumerate(embs)
         ]
-        names = [f"{m}_{cfg.segment_stats}" for m in members]
     else:  # each model's change points searched once, its segments clustered in every view
         pairs = [clustering_of(v) for v in vs]
         per_model = [
@@ -142,8 +141,7 @@ def voters(
             for i, e in enumerate(embs)
         ]
         labels = [labs[i] for i in range(len(vs)) for labs in per_model]
-        names = [f"{m}_{v.segment_stats}" for v in vs for m in members]
-    return names, labels, found
+    return [(m, v.segment_stats) for v in vs for m in members], labels, found
 
 
 def segment_ensemble(
