@@ -4,12 +4,14 @@
     python experiments/diagnose.py                                     # the shipped subject-86 models (seed 0)
     python experiments/diagnose.py --s86_dirs checkpoints/subject86 runs/s86_seed1 runs/s86_seed2
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --num_actions 3 --total_num_actions 5
+    python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --first_seed 10   # draws 10 .. 19
 
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
-Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N --train_dir DIR`` (same
---num_actions, --total_num_actions, --seeds). The segmentation is the --preset's for both (one setting for all
-recordings); the frames' view is the baseline's. Of an ensemble (``--models``), the first model is decomposed (the
-decomposition is of one embedding, not of the consensus). For each, the mean over trials or draws of:
+Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N [--seed S] --train_dir DIR``
+(same --num_actions, --total_num_actions, --seeds, and --first_seed S). The segmentation is the --preset's for both
+(one setting for all recordings); the frames' view is the baseline's. Of an ensemble (``--models``), the first
+model is decomposed (the decomposition is of one embedding, not of the consensus). For each, the mean over trials
+or draws of:
 
 - pipeline: the segmentation (Hungarian, ARI, boundary F1);
 - cuts + true labels: our change points with each piece labelled by its majority true class (the cuts' ceiling);
@@ -126,7 +128,8 @@ def main(argv=None) -> int:
     p.add_argument("--blend", type=float, default=0.5)
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=5)
-    p.add_argument("--seeds", type=int, default=10, help="blended draws: seeds 0 .. N-1")
+    p.add_argument("--seeds", type=int, default=10, help="blended draws: N of them, from --first_seed")
+    p.add_argument("--first_seed", type=int, default=0, help="the first blended draw's seed")
     p.add_argument("--out", default=None, help="write the per-item decompositions here (JSON)")
     flags.add_data_flags(p)
     a = p.parse_args(argv)
@@ -149,7 +152,7 @@ def main(argv=None) -> int:
             results["subject86"] = items
     if a.blend_dir:
         items = []
-        for seed in range(a.seeds):
+        for seed in range(a.first_seed, a.first_seed + a.seeds):
             seq, ckpt, _ = protocols.concat_draw(
                 seed, a.num_actions, a.total_num_actions, None, "train", a.blend_dir, blend_s=a.blend, **data
             )

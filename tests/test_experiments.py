@@ -366,3 +366,18 @@ def test_subject86_ensemble_trains_its_models_together_saves_them_apart_and_rest
         ):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     capsys.readouterr()
+
+
+def test_diagnose_reads_the_blended_draws_from_first_seed(tmp_path, data, capsys):
+    """--first_seed S: the draws S .. S + N - 1, as trained by concat_cmu.py --seed S --seeds N."""
+    ckpt, out = tmp_path / "ckpt", tmp_path / "d.json"
+    tiny = ["--num_actions", "2", "--blend", "0.5", "--preset", "generic", "--hidden", "16", "--iterations", "20"]
+    cc = tiny + ["--seed", "3", "--train_dir", str(ckpt), "--out", str(tmp_path / "o"), "--no_plots", "--quiet"]
+    assert _script("concat_cmu").main(cc + _data_args(data)) == 0
+    capsys.readouterr()
+    args = ["--s86_dirs", "none", "--blend_dir", str(ckpt), "--num_actions", "2", "--total_num_actions", "2"]
+    args += ["--seeds", "1", "--first_seed", "3", "--preset", "generic", "--out", str(out)]
+    assert _script("diagnose").main(args + _data_args(data)) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("blend 2a2c (1)")
+    (item,) = json.loads(out.read_text())["blend 2a2c (1)"]
+    assert item["seed"] == 3 and 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1
