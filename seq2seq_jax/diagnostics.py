@@ -137,7 +137,8 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
     names, labels, found = voters(embs, k, fps, cfg, 0, z_TxD, splices_T)
     true_T = np.asarray(true_T)
-    score = {f"{m}_{d}": float(adjusted_rand_score(true_T, lab)) for (m, d), lab in zip(names, labels)}
+    keys = [f"{m}_{d}" for m, d in names]  # "model0_mean", "frames_motion", ...
+    score = {key: float(adjusted_rand_score(true_T, lab)) for key, lab in zip(keys, labels)}
     out = {}
     for v in views(cfg):
         labs = [lab for (m, d), lab in zip(names, labels) if m != "frames" and d == v.segment_stats]
@@ -152,6 +153,6 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
         "consensus": metrics.all_metrics(true_T, pipeline, windows),
         "by_agreement": max(out, key=lambda name: out[name]["agreement"]),
         "voters": score,
-        "median_voter": "_".join(names[median_index(labels)]),
+        "median_voter": keys[median_index(labels)],
         "best_voter": max(score, key=score.get),
     }
