@@ -4,18 +4,22 @@
     python experiments/concat_cmu.py --actions walking,running,jumping --gen_video
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10   # a sweep over seeds 0..9
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10 --together --cpu_devices 2
+    python experiments/concat_cmu.py --summarize out/a/results.json out/b/results.json   # pool stored sweeps
 
 Prints, for ours (only k = number of actions given; preset concat_cmu: cut at the splices found in the frames,
 each piece one segment, pieces clustered by the spread of their features) and for the reference's cut rule
 (windows cut where the prediction error exceeds --threshold, states clustered by cosine single linkage): ARI,
 AMI, V-measure, Hungarian accuracy and boundary F1 (a hit within 1 s of a clip join), and the number of splices
-found / clip joins. Results: docs/results/concat_cmu.md.
+found / clip joins; over several draws, the means and the paired differences to the baseline
+(``protocols.concat_summary``). ``--summarize`` prints the same for the draws of stored results.json files, pooled
+(same settings, each draw once), without training. Results: docs/results/concat_cmu.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -48,6 +52,20 @@ def parse_args(argv=None):
     flags.add_data_flags(p)
     p.add_argument("--no_plots", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="RESULTS_JSON",
+        default=None,
+        help="pool the draws of these stored results.json files (one setting) and print their summary; no training",
+    )
+    p.add_argument(
+        "--split_by",
+        default=None,
+        metavar="ACTIONS",
+        help="with --summarize: summarize apart the draws in which one of these comma-separated actions comes from"
+        " two or more different recordings, and the other draws",
+    )
     a = p.parse_args(argv)
     if a.dataset == "h36m":
         p.error(
@@ -86,8 +104,94 @@ def _fits(a, seeds):
         yield s, (seq, workdir, info), fit
 
 
+def _setting(doc: dict) -> dict:
+    """What must agree for draws to be pooled: the data drawn and the preset (the training seed aside, which
+    --seed sets per sweep)."""
+    a, preset = doc["args"], json.loads(json.dumps(doc["preset"]))
+    preset.get("train", {}).pop("seed", None)
+    keys = ("dataset", "num_actions", "total_num_actions", "actions", "split", "blend")
+    return {"data": {k: a.get(k) for k in keys}, "preset": preset}
+
+
+def _differences(a, b, path="") -> list[str]:
+    """The settings that differ between two ``_setting``s; a field only one of them has (added or removed by a
+    later version of the code, which kept the behaviour of before as its default) is not compared."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) & set(b)) for d in _differences(a[k], b[k], f"{path}.{k}".strip("."))]
+    return [] if a == b else [f"{path} {a!r} vs {b!r}"]
+
+
+def several_recordings(run: dict, actions) -> bool:
+    """Whether one of ``actions`` comes from two or more different recordings in the draw ``run`` (a row of
+    results.json: its "clips" are (action, file, ...))."""
+    files: dict[str, set] = {}
+    for action, path, *_ in run["clips"]:
+        files.setdefault(action, set()).add(path)
+    return any(len(files.get(a, ())) > 1 for a in actions)
+
+
+def summarize(paths, split_by=None) -> int:
+    """Prints the rows and ``protocols.concat_summary`` of the draws stored in ``paths`` (results.json files of
+    this script), pooled, and with ``split_by`` (action names) the summary of the draws where one of them comes from
+    several recordings (``several_recordings``) and of the others apart; returns 2 with a message when a file cannot
+    be read, holds no draws, was run with other settings than the first, or repeats a draw, or when ``split_by``
+    names an action that is not one."""
+    from seq2seq_jax.data import cmu
+
+    unknown = [x for x in split_by or () if x not in cmu.ACTIONS]
+    if unknown:
+        print(f"--split_by: unknown action(s) {unknown}; actions are {', '.join(cmu.ACTIONS)}", file=sys.stderr)
+        return 2
+    rows, first, seen = [], None, {}
+    for path in paths:
+        try:
+            doc = json.loads(Path(path).read_text())
+            runs, setting = doc["runs"], _setting(doc)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"--summarize: cannot read {path} as a concat_cmu.py results.json ({e!r})", file=sys.stderr)
+            return 2
+        if not runs:
+            print(f"--summarize: {path} holds no draws", file=sys.stderr)
+            return 2
+        first = first or (path, setting)
+        diff = _differences(first[1], setting)
+        if diff:
+            print(
+                f"--summarize: {path} was run with other settings than {first[0]}: "
+                + "; ".join(diff[:5])
+                + ". Pool only draws of one setting (compare settings draw by draw within one file)",
+                file=sys.stderr,
+            )
+            return 2
+        for r in runs:
+            if r["seed"] in seen:
+                print(f"--summarize: draw {r['seed']} is in both {seen[r['seed']]} and {path}", file=sys.stderr)
+                return 2
+            seen[r["seed"]] = path
+            rows.append(r)
+    rows.sort(key=lambda r: r["seed"])
+    print(protocols.concat_header())
+    for r in rows:
+        print(protocols.concat_row(r))
+    if len(rows) > 1:
+        print(protocols.concat_summary(rows))
+    if split_by:
+        inside = [r for r in rows if several_recordings(r, split_by)]
+        for name, part in (("in which one of", inside), ("in which none of", [r for r in rows if r not in inside])):
+            print(f"\n{len(part)} draws {name} {', '.join(split_by)} comes from two or more recordings:")
+            if len(part) > 1:
+                print(protocols.concat_summary(part))
+    print(f"{len(rows)} draws from {len(paths)} file(s)")
+    return 0
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if a.summarize:
+        return summarize(a.summarize, [x for x in (a.split_by or "").split(",") if x])
+    if a.split_by:
+        print("--split_by goes with --summarize", file=sys.stderr)
+        return 2
     if not flags.start_cpu_devices(a):
         return 2
     seed0 = a.config.train.seed

@@ -330,12 +330,42 @@ def concat_row(r: dict) -> str:
     )
 
 
+LEVEL = 0.005  # a paired difference of ARI below this counts as level (the rows print three decimals)
+
+
+def paired(rows: list[dict], a: str, b: str, key: str = "ari") -> dict:
+    """``a`` against ``b`` draw by draw (the same draws): the mean difference, its standard error (sample
+    standard deviation of the differences over sqrt(draws); nan for one draw), and on how many draws ``a`` is
+    ahead, level (within ``LEVEL``) or behind. Draws differ far more from one another than methods do, so only
+    a paired difference says whether one method leads; a mean difference within about two standard errors is
+    no lead."""
+    d = np.array([r[a][key] - r[b][key] for r in rows], np.float64)
+    if not len(d):
+        raise ValueError("paired needs at least one draw")
+    se = float(np.std(d, ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+    return {
+        "draws": len(d),
+        "mean": float(d.mean()),
+        "se": se,
+        "ahead": int((d >= LEVEL).sum()),
+        "level": int((np.abs(d) < LEVEL).sum()),
+        "behind": int((d <= -LEVEL).sum()),
+    }
+
+
 def concat_summary(rows: list[dict]) -> str:
     """Mean ± standard deviation over the draws, for ours, the reference's cut rule, the baseline and our
-    segmentation on the frames."""
+    segmentation on the frames; then ours and the frames' against the baseline, and ours against the frames,
+    paired draw by draw (``paired``)."""
     lines = []
     for proto in ("ours", "reference_cut_rule", "baseline", "frames_ours"):
         mean = {k: np.mean([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
         sd = {k: np.std([r[proto][k] for r in rows]) for k, _ in CONCAT_COLS}
         lines.append(f"{proto}: " + ", ".join(f"{n} {mean[k]:.3f} ± {sd[k]:.3f}" for k, n in CONCAT_COLS))
+    for a, b in (("ours", "baseline"), ("frames_ours", "baseline"), ("ours", "frames_ours")):
+        d = paired(rows, a, b)
+        lines.append(
+            f"{a} - {b}, paired over {d['draws']} draws: ARI {d['mean']:+.3f} ± {d['se']:.3f} (standard error);"
+            f" ahead on {d['ahead']}, level on {d['level']}, behind on {d['behind']}"
+        )
     return "\n".join(lines)

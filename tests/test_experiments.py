@@ -381,3 +381,49 @@ def test_diagnose_reads_the_blended_draws_from_first_seed(tmp_path, data, capsys
     assert capsys.readouterr().out.splitlines()[1].startswith("blend 2a2c (1)")
     (item,) = json.loads(out.read_text())["blend 2a2c (1)"]
     assert item["seed"] == 3 and 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1
+
+
+def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp_path, capsys):
+    """--summarize: the draws of several results.json files pooled, paired against the baseline, with --split_by
+    the draws where an action comes from several recordings apart; files of another setting or a repeated draw are
+    refused with a message, and nothing is trained."""
+    cc = _script("concat_cmu")
+    cols = ("ari", "ami", "v_measure", "acc_hungarian", "boundary_f1")
+
+    def draw(seed, ours, base, clips):
+        r = {"seed": seed, "clips": [[a, f, 0, 1] for a, f in clips]}
+        for proto, v in (("ours", ours), ("reference_cut_rule", 0.1), ("baseline", base), ("frames_ours", 0.5)):
+            r[proto] = {c: v for c in cols}
+        r["ours"]["splices"] = []
+        return r
+
+    def write(name, runs, source=25, blend=0.5):
+        args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
+        doc = {"runs": runs, "args": {**args, "blend": blend}, "preset": {"model": {"source": source}, "train": {}}}
+        (tmp_path / name).write_text(json.dumps(doc))
+        return str(tmp_path / name)
+
+    same = [("walking", "w1"), ("running", "r1"), ("walking", "w1")]
+    two = [("walking", "w1"), ("running", "r1"), ("walking", "w2")]
+    a = write("a.json", [draw(0, 0.9, 0.6, same), draw(1, 0.2, 0.4, two)])
+    b = write("b.json", [draw(2, 0.8, 0.8, same)])
+    assert cc.main(["--summarize", a, b, "--split_by", "walking"]) == 0
+    out = capsys.readouterr().out
+    assert "3 draws from 2 file(s)" in out
+    assert f"ours - baseline, paired over 3 draws: ARI {(0.3 - 0.2 + 0.0) / 3:+.3f}" in out
+    assert "ahead on 1, level on 1, behind on 1" in out
+    assert "1 draws in which one of walking comes from two or more recordings" in out
+    assert "2 draws in which none of walking comes from two or more recordings" in out
+    assert "ours - baseline, paired over 2 draws: ARI +0.150" in out  # draws 0 and 2
+    for bad, msg in (
+        ([a, write("c.json", [draw(5, 0.5, 0.5, same)], source=50)], "preset.model.source 25 vs 50"),
+        ([a, write("d.json", [draw(6, 0.5, 0.5, same)], blend=0.0)], "data.blend 0.5 vs 0.0"),
+        ([a, write("e.json", [draw(1, 0.5, 0.5, same)])], "draw 1 is in both"),
+        ([a, write("f.json", [])], "holds no draws"),
+        ([a, str(tmp_path / "missing.json")], "cannot read"),
+        ([a, "--split_by", "dancing"], "unknown action(s) ['dancing']"),
+    ):
+        assert cc.main(["--summarize", *bad]) == 2
+        assert msg in capsys.readouterr().err
+    assert cc.main(["--split_by", "walking"]) == 2
+    assert "--split_by goes with --summarize" in capsys.readouterr().err

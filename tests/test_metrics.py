@@ -61,3 +61,27 @@ def test_all_metrics_with_windows_and_bad_input():
     assert m["boundary_f1"] == pytest.approx(1.0) and m["acc_hungarian"] == pytest.approx(290 / 300)
     with pytest.raises(ValueError, match="3 true labels but 2 predicted"):
         metrics.all_metrics([0, 1, 1], [0, 1])
+
+
+def _draw(seed, ours, baseline, frames=0.5, clips=(("walking", "w1.txt"), ("running", "r1.txt"))):
+    cols = ("ari", "ami", "v_measure", "acc_hungarian", "boundary_f1")
+    row = {"seed": seed, "clips": [list(c) + [0, 1] for c in clips]}
+    for proto, v in (("ours", ours), ("reference_cut_rule", 0.1), ("baseline", baseline), ("frames_ours", frames)):
+        row[proto] = {c: v for c in cols}
+    return row
+
+
+def test_paired_difference_counts_draws_ahead_level_and_behind():
+    from seq2seq_jax import protocols
+
+    rows = [_draw(0, 0.9, 0.8), _draw(1, 0.5, 0.502), _draw(2, 0.7, 0.9)]
+    d = protocols.paired(rows, "ours", "baseline")
+    assert d["mean"] == pytest.approx((0.1 - 0.002 - 0.2) / 3)
+    assert d["se"] == pytest.approx(np.std([0.1, -0.002, -0.2], ddof=1) / np.sqrt(3))
+    assert (d["draws"], d["ahead"], d["level"], d["behind"]) == (3, 1, 1, 1)
+    assert np.isnan(protocols.paired(rows[:1], "ours", "baseline")["se"])
+    with pytest.raises(ValueError, match="at least one draw"):
+        protocols.paired([], "ours", "baseline")
+    text = protocols.concat_summary(rows)
+    assert f"ours - baseline, paired over 3 draws: ARI {d['mean']:+.3f} ± {d['se']:.3f} (standard error)" in text
+    assert "ahead on 1, level on 1, behind on 1" in text
