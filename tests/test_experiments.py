@@ -427,3 +427,33 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         assert msg in capsys.readouterr().err
     assert cc.main(["--split_by", "walking"]) == 2
     assert "--split_by goes with --summarize" in capsys.readouterr().err
+
+
+def test_settings_ladder_climbs_from_the_baseline_to_the_preset_on_the_frames(tmp_path, data, capsys):
+    """Its first row is the baseline as concat_cmu.py scores it and its last the preset's segmentation of the frames
+    alone (concat_cmu.py's "frames" column); between them one row per setting in which the two differ."""
+    from seq2seq_jax import metrics, presets, protocols, segmentation
+    from seq2seq_jax.data import cmu
+    from seq2seq_jax.data.normalize import NormStats
+
+    lad = _script("settings_ladder")
+    out = tmp_path / "ladder.json"
+    args = ["--num_actions", "2", "--total_num_actions", "3", "--seed", "7", "--seeds", "1", "--out", str(out)]
+    assert lad.main(args + _data_args(data)) == 0
+    doc = json.loads(out.read_text())
+    names = list(doc["settings"])
+    assert names[0] == "baseline" and names[-1].startswith("all")
+    assert {"+linkage", "+cpd_smooth_s", "+min_segments_over_k"} <= set(names)
+    assert "+frames_weight" not in names  # the frames alone: no frames to append
+    seq = cmu.make_sequence(7, 2, 3, blend_s=0.5, data_dir=data["data_dir"], mirror=data["mirror"])
+    z = NormStats.fit(seq.frames).apply(seq.frames)
+    windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
+    ours = protocols.frames_only(z, 2, seq.fps, presets.get("mocap").segment)
+    base = segmentation.segment_embedding(z, 2, seq.fps, protocols.BASELINE)
+    draw = doc["draws"][0]
+    assert draw[names[-1]]["ari"] == pytest.approx(metrics.all_metrics(seq.labels, ours, windows)["ari"])
+    assert draw["baseline"]["ari"] == pytest.approx(metrics.all_metrics(seq.labels, base, windows)["ari"])
+    assert "ARI - baseline, paired" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        lad.main(["--seeds", "0"])
+    assert "--seeds must be >= 1" in capsys.readouterr().err
