@@ -176,8 +176,9 @@ def summarize(paths, split_by=None) -> int:
     if len(rows) > 1:
         print(protocols.concat_summary(rows))
     if split_by:
-        inside = [r for r in rows if several_recordings(r, split_by)]
-        for name, part in (("in which one of", inside), ("in which none of", [r for r in rows if r not in inside])):
+        inside = [several_recordings(r, split_by) for r in rows]
+        parts = [[r for r, i in zip(rows, inside) if i == want] for want in (True, False)]
+        for name, part in zip(("in which one of", "in which none of"), parts):
             print(f"\n{len(part)} draws {name} {', '.join(split_by)} comes from two or more recordings:")
             if len(part) > 1:
                 print(protocols.concat_summary(part))
