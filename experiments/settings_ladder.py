@@ -114,10 +114,11 @@ def main(argv=None) -> int:
     print(f"\n{'settings':32s} " + " ".join(f"{c:>5s}" for _, c in COLS) + "   ARI - baseline, paired")
     for n in names:
         m = [np.mean([r[n][k] for r in draws]) for k, _ in COLS]
-        d = protocols.paired(draws, n, "baseline")
         print(
-            f"{n:32s} " + " ".join(f"{v:5.3f}" for v in m) + f"   {d['mean']:+.3f} ± {d['se']:.3f}"
-            f" (ahead {d['ahead']}, level {d['level']}, behind {d['behind']})"
+            f"{n:32s} "
+            + " ".join(f"{v:5.3f}" for v in m)
+            + "   "
+            + protocols.paired_text(protocols.paired(draws, n, "baseline"))
         )
     print(f"{len(draws)} recordings in {time.perf_counter() - t0:.0f} s")
     if a.out:

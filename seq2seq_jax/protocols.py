@@ -353,6 +353,14 @@ def paired(rows: list[dict], a: str, b: str, key: str = "ari") -> dict:
     }
 
 
+def paired_text(d: dict) -> str:
+    """A ``paired`` result in words: "+0.014 ± 0.044 (standard error); ahead on 4, level on 10, behind on 6"."""
+    return (
+        f"{d['mean']:+.3f} ± {d['se']:.3f} (standard error);"
+        f" ahead on {d['ahead']}, level on {d['level']}, behind on {d['behind']}"
+    )
+
+
 def concat_summary(rows: list[dict]) -> str:
     """Mean ± standard deviation over the draws, for ours, the reference's cut rule, the baseline and our
     segmentation on the frames; then ours and the frames' against the baseline, and ours against the frames,
@@ -364,8 +372,5 @@ def concat_summary(rows: list[dict]) -> str:
         lines.append(f"{proto}: " + ", ".join(f"{n} {mean[k]:.3f} ± {sd[k]:.3f}" for k, n in CONCAT_COLS))
     for a, b in (("ours", "baseline"), ("frames_ours", "baseline"), ("ours", "frames_ours")):
         d = paired(rows, a, b)
-        lines.append(
-            f"{a} - {b}, paired over {d['draws']} draws: ARI {d['mean']:+.3f} ± {d['se']:.3f} (standard error);"
-            f" ahead on {d['ahead']}, level on {d['level']}, behind on {d['behind']}"
-        )
+        lines.append(f"{a} - {b}, paired over {d['draws']} draws: ARI {paired_text(d)}")
     return "\n".join(lines)

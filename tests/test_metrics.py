@@ -63,9 +63,9 @@ def test_all_metrics_with_windows_and_bad_input():
         metrics.all_metrics([0, 1, 1], [0, 1])
 
 
-def _draw(seed, ours, baseline, frames=0.5, clips=(("walking", "w1.txt"), ("running", "r1.txt"))):
+def _draw(seed, ours, baseline, frames=0.5):
     cols = ("ari", "ami", "v_measure", "acc_hungarian", "boundary_f1")
-    row = {"seed": seed, "clips": [list(c) + [0, 1] for c in clips]}
+    row = {"seed": seed}
     for proto, v in (("ours", ours), ("reference_cut_rule", 0.1), ("baseline", baseline), ("frames_ours", frames)):
         row[proto] = {c: v for c in cols}
     return row
