@@ -5,6 +5,7 @@
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10   # a sweep over seeds 0..9
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10 --together --cpu_devices 2
     python experiments/concat_cmu.py --summarize out/a/results.json out/b/results.json   # pool stored sweeps
+    python experiments/concat_cmu.py --summarize out/a/results.json --against out/c/results.json  # two settings
 
 Prints, for ours (only k = number of actions given; preset concat_cmu: cut at the splices found in the frames,
 each piece one segment, pieces clustered by the spread of their features) and for the reference's cut rule
@@ -12,7 +13,9 @@ each piece one segment, pieces clustered by the spread of their features) and fo
 AMI, V-measure, Hungarian accuracy and boundary F1 (a hit within 1 s of a clip join), and the number of splices
 found / clip joins; over several draws, the means and the paired differences to the baseline
 (``protocols.concat_summary``). ``--summarize`` prints the same for the draws of stored results.json files, pooled
-(same settings, each draw once), without training. Results: docs/results/concat_cmu.md.
+(same settings, each draw once), without training; ``--against`` sets another setting's runs of the same draws
+beside them, draw by draw, and ``--split_by`` reports apart the draws where an action comes from several
+recordings. Results: docs/results/concat_cmu.md, docs/results/heldout_draws.md.
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ def parse_args(argv=None):
         metavar="ACTIONS",
         help="with --summarize: summarize apart the draws in which one of these comma-separated actions comes from"
         " two or more different recordings, and the other draws",
+    )
+    p.add_argument(
+        "--against",
+        nargs="+",
+        metavar="RESULTS_JSON",
+        default=None,
+        help="with --summarize: results.json files of another setting on the same draws; ours against theirs, paired",
     )
     a = p.parse_args(argv)
     if a.dataset == "h36m":
@@ -121,77 +131,86 @@ def _differences(a, b, path="") -> list[str]:
     return [] if a == b else [f"{path} {a!r} vs {b!r}"]
 
 
-def several_recordings(run: dict, actions) -> bool:
-    """Whether one of ``actions`` comes from two or more different recordings in the draw ``run`` (a row of
-    results.json: its "clips" are (action, file, ...))."""
-    files: dict[str, set] = {}
-    for action, path, *_ in run["clips"]:
-        files.setdefault(action, set()).add(path)
-    return any(len(files.get(a, ())) > 1 for a in actions)
-
-
-def summarize(paths, split_by=None) -> int:
-    """Prints the rows and ``protocols.concat_summary`` of the draws stored in ``paths`` (results.json files of
-    this script), pooled, and with ``split_by`` (action names) the summary of the draws where one of them comes from
-    several recordings (``several_recordings``) and of the others apart; returns 2 with a message when a file cannot
-    be read, holds no draws, was run with other settings than the first, or repeats a draw, or when ``split_by``
-    names an action that is not one."""
-    from seq2seq_jax.data import cmu
-
-    unknown = [x for x in split_by or () if x not in cmu.ACTIONS]
-    if unknown:
-        print(f"--split_by: unknown action(s) {unknown}; actions are {', '.join(cmu.ACTIONS)}", file=sys.stderr)
-        return 2
+def _pool(paths) -> tuple[list[dict], dict]:
+    """The draws of results.json files of one setting, sorted by seed, and that setting; raises ValueError naming
+    the file that cannot be read, holds no draws, was run with other settings than the first, or repeats a draw."""
     rows, first, seen = [], None, {}
     for path in paths:
         try:
             doc = json.loads(Path(path).read_text())
             runs, setting = doc["runs"], _setting(doc)
         except (OSError, ValueError, KeyError, TypeError) as e:
-            print(f"--summarize: cannot read {path} as a concat_cmu.py results.json ({e!r})", file=sys.stderr)
-            return 2
+            raise ValueError(f"cannot read {path} as a concat_cmu.py results.json ({e!r})") from None
         if not runs:
-            print(f"--summarize: {path} holds no draws", file=sys.stderr)
-            return 2
+            raise ValueError(f"{path} holds no draws")
         first = first or (path, setting)
         diff = _differences(first[1], setting)
         if diff:
-            print(
-                f"--summarize: {path} was run with other settings than {first[0]}: "
+            raise ValueError(
+                f"{path} was run with other settings than {first[0]}: "
                 + "; ".join(diff[:5])
-                + ". Pool only draws of one setting (compare settings draw by draw within one file)",
-                file=sys.stderr,
+                + ". Pool only draws of one setting (compare two settings with --against)"
             )
-            return 2
         for r in runs:
             if r["seed"] in seen:
-                print(f"--summarize: draw {r['seed']} is in both {seen[r['seed']]} and {path}", file=sys.stderr)
-                return 2
+                raise ValueError(f"draw {r['seed']} is in both {seen[r['seed']]} and {path}")
             seen[r["seed"]] = path
             rows.append(r)
-    rows.sort(key=lambda r: r["seed"])
+    return sorted(rows, key=lambda r: r["seed"]), first[1]
+
+
+def summarize(paths, split_by=None, against=None) -> int:
+    """Prints the rows and ``protocols.concat_summary`` of the draws stored in ``paths`` (results.json files of
+    this script), pooled, and with ``split_by`` (action names) the summary of the draws where one of them comes from
+    several recordings (``protocols.several_recordings``) and of the others apart. ``against`` (results.json files
+    of another setting, the same data): ours in ``paths`` against ours there, paired over the draws both hold.
+    Returns 2 with a message when a file cannot be read, holds no draws, was run with other settings than the first
+    of its pool, or repeats a draw, or when the two pools drew other data or share no draw."""
+    try:
+        rows, setting = _pool(paths)
+        other, other_setting = _pool(against) if against else (None, None)
+    except ValueError as e:
+        print(f"--summarize: {e}", file=sys.stderr)
+        return 2
     print(protocols.concat_header())
     for r in rows:
         print(protocols.concat_row(r))
-    if len(rows) > 1:
-        print(protocols.concat_summary(rows))
-    if split_by:
-        inside = [several_recordings(r, split_by) for r in rows]
-        parts = [[r for r, i in zip(rows, inside) if i == want] for want in (True, False)]
-        for name, part in zip(("in which one of", "in which none of"), parts):
-            print(f"\n{len(part)} draws {name} {', '.join(split_by)} comes from two or more recordings:")
-            if len(part) > 1:
-                print(protocols.concat_summary(part))
+    for i, (title, part) in enumerate(protocols.strata(rows, split_by)):
+        if i:
+            print(f"\n{title}:")
+        if len(part) > 1:
+            print(protocols.concat_summary(part))
     print(f"{len(rows)} draws from {len(paths)} file(s)")
+    if other is None:
+        return 0
+    diff = _differences(setting["data"], other_setting["data"], "data")
+    mine = {r["seed"]: r for r in rows}
+    pairs = [
+        {"ours": mine[r["seed"]]["ours"], "against": r["ours"], "clips": r["clips"]} for r in other if r["seed"] in mine
+    ]
+    if diff or not pairs:
+        why = "drew other data: " + "; ".join(diff) if diff else "share no draw"
+        print(f"--against: the two sets of results {why}; compare settings on the same draws", file=sys.stderr)
+        return 2
+    changed = _differences(setting["preset"], other_setting["preset"], "preset")
+    print(f"\nours here - ours in --against ({'; '.join(changed) or 'the same settings'}), paired:")
+    for title, part in protocols.strata(pairs, split_by):
+        if part:
+            print(f"{title}: ARI {protocols.paired_text(protocols.paired(part, 'ours', 'against'))}")
     return 0
 
 
 def main(argv=None) -> int:
     a = parse_args(argv)
     if a.summarize:
-        return summarize(a.summarize, [x for x in (a.split_by or "").split(",") if x])
-    if a.split_by:
-        print("--split_by goes with --summarize", file=sys.stderr)
+        try:
+            split_by = protocols.split_actions(a.split_by)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
+        return summarize(a.summarize, split_by, a.against)
+    if a.split_by or a.against:
+        print("--split_by and --against go with --summarize", file=sys.stderr)
         return 2
     if not flags.start_cpu_devices(a):
         return 2

@@ -4,6 +4,8 @@ settings to the preset's, one setting at a time, on the frames alone (no model),
     python experiments/settings_ladder.py --num_actions 3 --total_num_actions 5 --seed 100 --seeds 40
     python experiments/settings_ladder.py --num_actions 5 --total_num_actions 8 --seed 100 --seeds 40
     python experiments/settings_ladder.py --subject86     # the same rows on the six subject-86 dev trials
+    python experiments/settings_ladder.py ... --split_by basketball_signal,directing_traffic --out L.json
+    python experiments/settings_ladder.py --summarize L.json --split_by basketball_signal,directing_traffic
 
 No model is trained, so a draw costs seconds and many draws can be scored: enough to tell apart settings whose
 effect is smaller than the spread between draws. Rows: the baseline (``protocols.BASELINE``: ruptures KernelCPD on
@@ -12,7 +14,9 @@ changed alone; and all of them, which is the preset's segmentation of the frames
 the "frames" column of ``concat_cmu.py``). Each row gives the mean Hungarian accuracy, ARI and boundary F1 and its
 ARI against the baseline's paired draw by draw (``protocols.paired``). ``--subject86``: the same on the subject-86
 development trials, where the preset's settings were chosen, so that a setting's gain there can be set beside
-its gain on data it was not chosen on. Results: docs/results/heldout_draws.md.
+its gain on data it was not chosen on. ``--split_by ACTIONS`` reports apart the draws in which one of those actions
+comes from two or more recordings (``protocols.several_recordings``): a different task, whose share of a set of
+draws can decide a setting's sign. Results: docs/results/heldout_draws.md.
 Draws 0-39 belong to the checks of the models (``concat_cmu.py``); the ladder's default draws start at 100.
 """
 
@@ -69,17 +73,65 @@ def score_recording(frames_TxD, labels_T, k: int, fps: float, windows, rows: dic
 
 
 def recordings(a):
-    """Yields (name, frames, labels, k, fps, windows): the blended draws, or with --subject86 the dev trials."""
+    """Yields (name, frames, labels, k, fps, windows, clips): the blended draws (clips: (action, file) of each), or
+    with --subject86 the dev trials (clips None)."""
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
     if a.subject86:
         for t in s86.resolve_trials(["all"], **data):
             tr = s86.load_trial(t, **data)
-            yield t, tr.frames, tr.labels, tr.k, tr.fps, tr.windows
+            yield t, tr.frames, tr.labels, tr.k, tr.fps, tr.windows, None
         return
     for s in range(a.seed, a.seed + a.seeds):
         seq = cmu.make_sequence(s, a.num_actions, a.total_num_actions, blend_s=a.blend, **data)
         windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
-        yield s, seq.frames, seq.labels, len(seq.actions), seq.fps, windows
+        yield s, seq.frames, seq.labels, len(seq.actions), seq.fps, windows, [c[:2] for c in seq.clips]
+
+
+def table(draws: list[dict], names: list[str]) -> str:
+    """Each row's mean Hungarian accuracy, ARI and boundary F1 over ``draws``, and its ARI against the baseline's,
+    paired draw by draw."""
+    lines = [f"{'settings':32s} " + " ".join(f"{c:>5s}" for _, c in COLS) + "   ARI - baseline, paired"]
+    for n in names:
+        m = [np.mean([r[n][k] for r in draws]) for k, _ in COLS]
+        paired = protocols.paired_text(protocols.paired(draws, n, "baseline"))
+        lines.append(f"{n:32s} " + " ".join(f"{v:5.3f}" for v in m) + "   " + paired)
+    return "\n".join(lines)
+
+
+def report(draws: list[dict], names: list[str], split_by: list[str]) -> str:
+    """``table`` of all the draws, and with ``split_by`` (actions) of the draws in which one of them comes from
+    several recordings (``protocols.several_recordings``) and of the others apart."""
+    out = []
+    for i, (title, part) in enumerate(protocols.strata(draws, split_by)):
+        if i:
+            out.append(f"\n{title}:")
+        if part:
+            out.append(table(part, names))
+    return "\n".join(out)
+
+
+def summarize(path: str, split_by: list[str]) -> int:
+    """Prints ``report`` of a stored --out file; 2 with a message when it cannot be read or, with ``split_by``, holds
+    no clips (subject-86 trials, or a file written before the clips were stored)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+        draws, names = doc["draws"], list(doc["settings"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"--summarize: cannot read {path} as a settings_ladder.py --out file ({e!r})", file=sys.stderr)
+        return 2
+    if not draws:
+        print(f"--summarize: {path} holds no draws", file=sys.stderr)
+        return 2
+    if split_by and not all(r.get("clips") for r in draws):
+        print(
+            f"--summarize: {path} does not say which clips its draws hold (subject-86 trials, or written before the"
+            " clips were stored), so --split_by cannot sort them; rerun the ladder with --out",
+            file=sys.stderr,
+        )
+        return 2
+    print(report(draws, names, split_by))
+    print(f"{len(draws)} recordings from {path}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -92,10 +144,26 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=40, help="how many draws")
     p.add_argument("--subject86", action="store_true", help="the subject-86 dev trials instead of blended draws")
     p.add_argument("--out", default=None, help="write the per-draw metrics here (JSON)")
+    p.add_argument(
+        "--split_by",
+        default=None,
+        metavar="ACTIONS",
+        help="also report apart the draws in which one of these comma-separated actions comes from two or more"
+        " different recordings, and the other draws",
+    )
+    p.add_argument("--summarize", default=None, metavar="LADDER_JSON", help="report a stored --out file; no scoring")
     flags.add_data_flags(p)
     a = p.parse_args(argv)
     if a.seeds < 1:
         p.error(f"--seeds must be >= 1, got {a.seeds}")
+    try:
+        split_by = protocols.split_actions(a.split_by)
+    except ValueError as e:
+        p.error(str(e))
+    if split_by and a.subject86:
+        p.error("--split_by sorts blended draws by their clips; the subject-86 trials have none")
+    if a.summarize:
+        return summarize(a.summarize, split_by)
     rows = ladder(a.preset)
     names = list(rows)
     what = "trial (subject 86)" if a.subject86 else f"draw ({a.num_actions} actions / {a.total_num_actions} clips)"
@@ -103,23 +171,18 @@ def main(argv=None) -> int:
     draws, t0 = [], time.perf_counter()
 
     def run():
-        for name, frames, labels, k, fps, windows in recordings(a):
+        for name, frames, labels, k, fps, windows, clips in recordings(a):
             r = {"recording": name, **score_recording(frames, labels, k, fps, windows, rows)}
+            if clips is not None:
+                r["clips"] = clips
             draws.append(r)
             print(f"{name:>4} " + " ".join(f"{r[n]['ari']:6.3f}" for n in names), flush=True)
 
     stopped = flags.run_guarded(run)
     if stopped is not None:
         return stopped
-    print(f"\n{'settings':32s} " + " ".join(f"{c:>5s}" for _, c in COLS) + "   ARI - baseline, paired")
-    for n in names:
-        m = [np.mean([r[n][k] for r in draws]) for k, _ in COLS]
-        print(
-            f"{n:32s} "
-            + " ".join(f"{v:5.3f}" for v in m)
-            + "   "
-            + protocols.paired_text(protocols.paired(draws, n, "baseline"))
-        )
+    print()
+    print(report(draws, names, split_by))
     print(f"{len(draws)} recordings in {time.perf_counter() - t0:.0f} s")
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -361,6 +361,38 @@ def paired_text(d: dict) -> str:
     )
 
 
+def several_recordings(run: dict, actions) -> bool:
+    """Whether one of ``actions`` comes from two or more different recordings in the draw ``run`` (a stored row whose
+    "clips" are (action, file, ...)). With only k given, two recordings of one gesture category (CMU's
+    basketball_signal and directing_traffic are 25-31 s recordings of different signals) are not one class in the
+    motion: such draws are a different task, summarized apart (docs/results/heldout_draws.md)."""
+    files: dict[str, set] = {}
+    for action, path, *_ in run["clips"]:
+        files.setdefault(action, set()).add(path)
+    return any(len(files.get(a, ())) > 1 for a in actions)
+
+
+def strata(rows: list[dict], split_by) -> list[tuple[str, list[dict]]]:
+    """[(title, draws)]: all of ``rows``, and with ``split_by`` (actions) those in which one of them comes from
+    several recordings (``several_recordings``) and the others."""
+    out = [(f"{len(rows)} draws", rows)]
+    if split_by:
+        inside = [several_recordings(r, split_by) for r in rows]
+        for want, name in ((True, "in which one of"), (False, "in which none of")):
+            part = [r for r, i in zip(rows, inside) if i == want]
+            out.append((f"{len(part)} draws {name} {', '.join(split_by)} comes from two or more recordings", part))
+    return out
+
+
+def split_actions(spec: str | None) -> list[str]:
+    """The action names of a comma-separated ``--split_by``; raises ValueError naming any that is not a CMU action."""
+    names = [x for x in (spec or "").split(",") if x]
+    unknown = [x for x in names if x not in cmu.ACTIONS]
+    if unknown:
+        raise ValueError(f"--split_by: unknown action(s) {unknown}; actions are {', '.join(cmu.ACTIONS)}")
+    return names
+
+
 def concat_summary(rows: list[dict]) -> str:
     """Mean ± standard deviation over the draws, for ours, the reference's cut rule, the baseline and our
     segmentation on the frames; then ours and the frames' against the baseline, and ours against the frames,

@@ -426,7 +426,19 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         assert cc.main(["--summarize", *bad]) == 2
         assert msg in capsys.readouterr().err
     assert cc.main(["--split_by", "walking"]) == 2
-    assert "--split_by goes with --summarize" in capsys.readouterr().err
+    assert "--split_by and --against go with --summarize" in capsys.readouterr().err
+    # --against: another setting on the same draws, ours against theirs draw by draw, by stratum too
+    other = write("g.json", [draw(0, 0.5, 0.6, same), draw(1, 0.4, 0.4, two), draw(9, 0.1, 0.1, same)], source=50)
+    assert cc.main(["--summarize", a, b, "--against", other, "--split_by", "walking"]) == 0
+    out = capsys.readouterr().out
+    assert "ours in --against (preset.model.source 25 vs 50), paired:" in out
+    assert f"2 draws: ARI {(0.4 - 0.2) / 2:+.3f}" in out  # draws 0 and 1; 2 and 9 are in one pool only
+    assert "1 draws in which one of walking comes from two or more recordings: ARI -0.200" in out
+    assert "1 draws in which none of walking comes from two or more recordings: ARI +0.400" in out
+    elsewhere = write("h.json", [draw(0, 0.5, 0.5, same)], blend=0.0)
+    for bad, msg in (([elsewhere], "drew other data: data.blend 0.5 vs 0.0"), ([b], "share no draw")):
+        assert cc.main(["--summarize", a, "--against", *bad]) == 2
+        assert msg in capsys.readouterr().err
 
 
 def test_settings_ladder_climbs_from_the_baseline_to_the_preset_on_the_frames(tmp_path, data, capsys):
@@ -454,6 +466,26 @@ def test_settings_ladder_climbs_from_the_baseline_to_the_preset_on_the_frames(tm
     assert draw[names[-1]]["ari"] == pytest.approx(metrics.all_metrics(seq.labels, ours, windows)["ari"])
     assert draw["baseline"]["ari"] == pytest.approx(metrics.all_metrics(seq.labels, base, windows)["ari"])
     assert "ARI - baseline, paired" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        lad.main(["--seeds", "0"])
-    assert "--seeds must be >= 1" in capsys.readouterr().err
+    assert [tuple(c) for c in draw["clips"]] == [c[:2] for c in seq.clips]
+    # --summarize reports the stored draws again; --split_by sorts them by whether an action has several recordings
+    (action, *_), *rest = seq.clips
+    several = any(a == action and f != seq.clips[0][1] for a, f, *_ in rest)
+    assert lad.main(["--summarize", str(out), "--split_by", action]) == 0
+    text = capsys.readouterr().out
+    assert f"{int(several)} draws in which one of {action} comes from two or more recordings" in text
+    assert f"{int(not several)} draws in which none of {action} comes from two or more recordings" in text
+    assert text.count("ARI - baseline, paired") == 2 and "1 recordings from" in text
+    doc["draws"][0].pop("clips")
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    assert lad.main(["--summarize", str(tmp_path / "old.json"), "--split_by", action]) == 2
+    assert "does not say which clips its draws hold" in capsys.readouterr().err
+    assert lad.main(["--summarize", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    for bad, msg in (
+        (["--seeds", "0"], "--seeds must be >= 1"),
+        (["--split_by", "dancing"], "unknown action(s) ['dancing']"),
+        (["--subject86", "--split_by", "walking"], "the subject-86 trials have none"),
+    ):
+        with pytest.raises(SystemExit):
+            lad.main(bad)
+        assert msg in capsys.readouterr().err
