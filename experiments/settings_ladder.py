@@ -10,7 +10,8 @@ settings to the preset's, one setting at a time, on the frames alone (no model),
 No model is trained, so a draw costs seconds and many draws can be scored: enough to tell apart settings whose
 effect is smaller than the spread between draws. Rows: the baseline (``protocols.BASELINE``: ruptures KernelCPD on
 PCA of the frames, elbow, Ward on segment means); each field in which the preset's segmentation differs from it,
-changed alone; and all of them, which is the preset's segmentation of the frames alone (``protocols.frames_only``,
+changed alone; all of them but one ("all but FIELD": what that field adds to the others, with three or more); and
+all of them, which is the preset's segmentation of the frames alone (``protocols.frames_only``,
 the "frames" column of ``concat_cmu.py``). Each row gives the mean Hungarian accuracy, ARI and boundary F1 and its
 ARI against the baseline's paired draw by draw (``protocols.paired``). ``--subject86``: the same on the subject-86
 development trials, where the preset's settings were chosen, so that a setting's gain there can be set beside
@@ -43,7 +44,8 @@ IGNORED = ("frames_weight", "frames_votes", "frames_in_clustering")
 
 
 def ladder(preset_name: str) -> dict[str, segmentation.SegmentConfig]:
-    """{row name: settings}: the baseline, each of the preset's differing fields alone ("+field"), then all."""
+    """{row name: settings}: the baseline, each of the preset's differing fields alone ("+field"), all of them but
+    one ("all but field": what that field adds to the rest), then all."""
     ours = presets.get(preset_name).segment
     base = protocols.BASELINE
     changed = [
@@ -54,6 +56,9 @@ def ladder(preset_name: str) -> dict[str, segmentation.SegmentConfig]:
     rows = {"baseline": base}
     for name in changed:
         rows[f"+{name}"] = dataclasses.replace(base, **{name: getattr(ours, name)})
+    if len(changed) > 2:  # (with two, "all but one" is the other alone)
+        for name in changed:
+            rows[f"all but {name}"] = dataclasses.replace(base, **{n: getattr(ours, n) for n in changed if n != name})
     if len(changed) > 1:
         rows["all: the preset on the frames"] = dataclasses.replace(base, **{n: getattr(ours, n) for n in changed})
     return rows

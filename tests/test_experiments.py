@@ -457,6 +457,10 @@ def test_settings_ladder_climbs_from_the_baseline_to_the_preset_on_the_frames(tm
     assert names[0] == "baseline" and names[-1].startswith("all")
     assert {"+linkage", "+cpd_smooth_s", "+min_segments_over_k"} <= set(names)
     assert "+frames_weight" not in names  # the frames alone: no frames to append
+    singles = [n[1:] for n in names if n.startswith("+")]
+    assert [n for n in names if n.startswith("all but ")] == [f"all but {n}" for n in singles]
+    assert doc["settings"]["all but linkage"]["linkage"] == protocols.BASELINE.linkage
+    assert doc["settings"]["all but linkage"]["cpd_smooth_s"] == presets.get("mocap").segment.cpd_smooth_s
     seq = cmu.make_sequence(7, 2, 3, blend_s=0.5, data_dir=data["data_dir"], mirror=data["mirror"])
     z = NormStats.fit(seq.frames).apply(seq.frames)
     windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
