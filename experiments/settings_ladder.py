@@ -48,19 +48,19 @@ def ladder(preset_name: str) -> dict[str, segmentation.SegmentConfig]:
     one ("all but field": what that field adds to the rest), then all."""
     ours = presets.get(preset_name).segment
     base = protocols.BASELINE
-    changed = [
-        f.name
+    changed = {
+        f.name: getattr(ours, f.name)
         for f in dataclasses.fields(ours)
         if f.name not in IGNORED and getattr(ours, f.name) != getattr(base, f.name)
-    ]
+    }
     rows = {"baseline": base}
-    for name in changed:
-        rows[f"+{name}"] = dataclasses.replace(base, **{name: getattr(ours, name)})
+    for name, value in changed.items():
+        rows[f"+{name}"] = dataclasses.replace(base, **{name: value})
     if len(changed) > 2:  # (with two, "all but one" is the other alone)
         for name in changed:
-            rows[f"all but {name}"] = dataclasses.replace(base, **{n: getattr(ours, n) for n in changed if n != name})
+            rows[f"all but {name}"] = dataclasses.replace(base, **{n: v for n, v in changed.items() if n != name})
     if len(changed) > 1:
-        rows["all: the preset on the frames"] = dataclasses.replace(base, **{n: getattr(ours, n) for n in changed})
+        rows["all: the preset on the frames"] = dataclasses.replace(base, **changed)
     return rows
 
 
