@@ -41,6 +41,8 @@ def parse_args(argv=None):
     p.add_argument("--split", default="train", choices=("train", "test"))
     blend = "blend each join away over this long (root aligned, cross-fade): no splice is left (0: plain joins)"
     p.add_argument("--blend", type=float, default=0.0, metavar="SECONDS", help=blend)
+    crop = "cut each recording longer than this to a random window of this length (default: whole recordings)"
+    p.add_argument("--max_clip_s", type=float, default=None, metavar="SECONDS", help=crop)
     p.add_argument("--seeds", type=int, default=None, help="sweep: seeds seed .. seed+N-1, mean and spread")
     flags.add_preset_flags(p, "concat_cmu", variants=True)  # --seed draws the actions and clips, and seeds training
     flags.add_together_flags(p, "the draws of --seeds")
@@ -82,6 +84,8 @@ def parse_args(argv=None):
             "the H3.6M data is licensed and not distributed; read your copy with "
             "seq2seq_jax.data.readers.read_h36m_txt and use the Python API"
         )
+    if a.max_clip_s is not None and not a.max_clip_s > 0:
+        p.error(f"--max_clip_s must be > 0 seconds (leave it out for whole recordings), got {a.max_clip_s}")
     a.config = flags.resolve(p, a)
     flags.check_together_flags(p, a)
     return a
@@ -94,7 +98,16 @@ def _fits(a, seeds):
     cfg = a.config
     draws = (
         protocols.concat_draw(
-            s, a.num_actions, a.total_num_actions, actions, a.split, a.train_dir, a.data_dir, a.mirror, a.blend
+            s,
+            a.num_actions,
+            a.total_num_actions,
+            actions,
+            a.split,
+            a.train_dir,
+            a.data_dir,
+            a.mirror,
+            a.blend,
+            a.max_clip_s,
         )
         for s in seeds
     )
@@ -119,7 +132,7 @@ def _setting(doc: dict) -> dict:
     --seed sets per sweep)."""
     a, preset = doc["args"], json.loads(json.dumps(doc["preset"]))
     preset.get("train", {}).pop("seed", None)
-    keys = ("dataset", "num_actions", "total_num_actions", "actions", "split", "blend")
+    keys = ("dataset", "num_actions", "total_num_actions", "actions", "split", "blend", "max_clip_s")
     return {"data": {k: a.get(k) for k in keys}, "preset": preset}
 
 

@@ -126,6 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--trial", nargs="+", default=["all"], help="subject-86 trials (default: all that can be had)")
     p.add_argument("--blend_dir", default=None, help="checkpoints of concat_cmu.py --blend draws")
     p.add_argument("--blend", type=float, default=0.5)
+    p.add_argument("--max_clip_s", type=float, default=None, help="as concat_cmu.py's (the draws' recordings cut)")
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=5)
     p.add_argument("--seeds", type=int, default=10, help="blended draws: N of them, from --first_seed")
@@ -154,7 +155,15 @@ def main(argv=None) -> int:
         items = []
         for seed in range(a.first_seed, a.first_seed + a.seeds):
             seq, ckpt, _ = protocols.concat_draw(
-                seed, a.num_actions, a.total_num_actions, None, "train", a.blend_dir, blend_s=a.blend, **data
+                seed,
+                a.num_actions,
+                a.total_num_actions,
+                None,
+                "train",
+                a.blend_dir,
+                blend_s=a.blend,
+                max_clip_s=a.max_clip_s,
+                **data,
             )
             fits = [train.load(m)[:2] for m in fitting.saved_members(ckpt)]
             z = fits[0][1].norm.apply(seq.frames)

@@ -6,6 +6,7 @@ settings to the preset's, one setting at a time, on the frames alone (no model),
     python experiments/settings_ladder.py --subject86     # the same rows on the six subject-86 dev trials
     python experiments/settings_ladder.py ... --split_by basketball_signal,directing_traffic --out L.json
     python experiments/settings_ladder.py --summarize L.json --split_by basketball_signal,directing_traffic
+    python experiments/settings_ladder.py ... --max_clip_s 8     # every recording cut to 8 s at most
 
 No model is trained, so a draw costs seconds and many draws can be scored: enough to tell apart settings whose
 effect is smaller than the spread between draws. Rows: the baseline (``protocols.BASELINE``: ruptures KernelCPD on
@@ -87,7 +88,7 @@ def recordings(a):
             yield t, tr.frames, tr.labels, tr.k, tr.fps, tr.windows, None
         return
     for s in range(a.seed, a.seed + a.seeds):
-        seq = cmu.make_sequence(s, a.num_actions, a.total_num_actions, blend_s=a.blend, **data)
+        seq = cmu.make_sequence(s, a.num_actions, a.total_num_actions, blend_s=a.blend, max_clip_s=a.max_clip_s, **data)
         windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
         yield s, seq.frames, seq.labels, len(seq.actions), seq.fps, windows, [c[:2] for c in seq.clips]
 
@@ -145,6 +146,13 @@ def main(argv=None) -> int:
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=5)
     p.add_argument("--blend", type=float, default=0.5, metavar="SECONDS")
+    p.add_argument(
+        "--max_clip_s",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cut each recording longer than this to a random window of this length (default: whole recordings)",
+    )
     p.add_argument("--seed", type=int, default=100, help="the first draw's seed")
     p.add_argument("--seeds", type=int, default=40, help="how many draws")
     p.add_argument("--subject86", action="store_true", help="the subject-86 dev trials instead of blended draws")
@@ -161,6 +169,8 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if a.seeds < 1:
         p.error(f"--seeds must be >= 1, got {a.seeds}")
+    if a.max_clip_s is not None and not a.max_clip_s > 0:
+        p.error(f"--max_clip_s must be > 0 seconds (leave it out for whole recordings), got {a.max_clip_s}")
     try:
         split_by = protocols.split_actions(a.split_by)
     except ValueError as e:

@@ -240,14 +240,24 @@ def concat_draw(
     data_dir=None,
     mirror=None,
     blend_s: float = 0.0,
+    max_clip_s: float | None = None,
 ):
     """(sequence, its checkpoint folder, data description) of one case-(i) draw (joins blended over
-    ``blend_s`` seconds when > 0: ``cmu.blend_clips``)."""
-    seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror, blend_s)
+    ``blend_s`` seconds when > 0: ``cmu.blend_clips``; recordings cut to ``max_clip_s`` seconds when given:
+    ``cmu.crop_windows``)."""
+    seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror, blend_s, max_clip_s)
     name = (
-        f"seed{seed}_" + "-".join(seq.actions) + f"_{len(seq.clips)}clips" + (f"_blend{blend_s:g}" if blend_s else "")
+        f"seed{seed}_"
+        + "-".join(seq.actions)
+        + f"_{len(seq.clips)}clips"
+        + (f"_blend{blend_s:g}" if blend_s else "")
+        + (f"_max{max_clip_s:g}s" if max_clip_s else "")
     )
-    info = {"case_i_clips": [c[1] for c in seq.clips], **({"blend_s": blend_s} if blend_s else {})}
+    info = {
+        "case_i_clips": [c[1] for c in seq.clips],
+        **({"blend_s": blend_s} if blend_s else {}),
+        **({"case_i_crops": [list(c) for c in seq.crops], "max_clip_s": max_clip_s} if max_clip_s else {}),
+    }
     return seq, Path(train_dir) / name, info
 
 
@@ -279,6 +289,7 @@ def score_concat(
         "seed": seed,
         "actions": list(seq.actions),
         "clips": [list(c) for c in seq.clips],
+        "crops": [list(c) for c in seq.crops],
         "frames": len(z),
         "models": len(fits),
         "ours": {**metrics.all_metrics(seq.labels, ours, windows), "splices": found.tolist()},

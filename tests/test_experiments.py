@@ -397,9 +397,10 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         r["ours"]["splices"] = []
         return r
 
-    def write(name, runs, source=25, blend=0.5):
+    def write(name, runs, source=25, blend=0.5, max_clip_s=None):
         args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
-        doc = {"runs": runs, "args": {**args, "blend": blend}, "preset": {"model": {"source": source}, "train": {}}}
+        args |= {"blend": blend} | ({"max_clip_s": max_clip_s} if max_clip_s else {})  # older files lack it
+        doc = {"runs": runs, "args": args, "preset": {"model": {"source": source}, "train": {}}}
         (tmp_path / name).write_text(json.dumps(doc))
         return str(tmp_path / name)
 
@@ -418,6 +419,7 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     for bad, msg in (
         ([a, write("c.json", [draw(5, 0.5, 0.5, same)], source=50)], "preset.model.source 25 vs 50"),
         ([a, write("d.json", [draw(6, 0.5, 0.5, same)], blend=0.0)], "data.blend 0.5 vs 0.0"),
+        ([a, write("d8.json", [draw(6, 0.5, 0.5, same)], max_clip_s=8.0)], "data.max_clip_s None vs 8.0"),
         ([a, write("e.json", [draw(1, 0.5, 0.5, same)])], "draw 1 is in both"),
         ([a, write("f.json", [])], "holds no draws"),
         ([a, str(tmp_path / "missing.json")], "cannot read"),

@@ -80,3 +80,36 @@ def test_blended_case_i_sequences_leave_no_splice_to_find(data):
     assert all(step[b - 1] < 20 * np.median(step) + 1e-6 for b in blended.boundaries)
     with pytest.raises(DataError, match="blend_s must be >= 0"):
         cmu.make_sequence(1, 3, 5, blend_s=-1, **data)
+
+
+def test_case_i_recordings_cut_to_max_clip_s(data):
+    """max_clip_s cuts each longer recording to a seeded random window of that length, drawn apart from the clips:
+    the same seed draws the same recordings, and the sequence holds exactly those windows."""
+    from seq2seq_jax.data import readers, sources
+
+    kw = dict(actions=["basketball_signal", "walking"], total_num_actions=3, blend_s=0.5, **data)
+    whole = cmu.make_sequence(5, **kw)
+    cut = cmu.make_sequence(5, max_clip_s=4.0, **kw)
+    assert cmu.make_sequence(5, max_clip_s=4.0, **kw).crops == cut.crops
+    assert [c[:2] for c in cut.clips] == [c[:2] for c in whole.clips]
+    keep = int(4.0 * cmu.FPS)
+    for (first, end), (_, n) in zip(cut.crops, whole.crops):
+        assert whole.crops and end - first == min(n, keep) and 0 <= first and end <= n
+    assert cut.crops[0][0] > 0  # the gesture recording (26-27 s) is cut somewhere inside
+    rec = readers.read_expmap_txt(sources.fetch(cut.clips[0][1], data["data_dir"], data["mirror"]), readers.CMU_VALUES)
+    first = cut.crops[0][0]
+    np.testing.assert_allclose(cut.frames[:100], rec[first : first + 100], rtol=1e-6)  # the first clip is not moved
+    assert len(cut.frames) < len(whole.frames) and len(cut.labels) == len(cut.frames)
+    for a, _, lo, hi in cut.clips:
+        assert (cut.labels[lo:hi] == cut.actions.index(a)).all() and hi - lo <= keep
+    for bad in (0, -2.0):
+        with pytest.raises(DataError, match="max_clip_s must be > 0 seconds"):
+            cmu.make_sequence(5, max_clip_s=bad, **kw)
+    # a cut draw has its own checkpoint folder, and its models record the windows (a restore checks them)
+    from seq2seq_jax import protocols
+
+    args = (5, None, 3, ["basketball_signal", "walking"], "train", "/ckpt", data["data_dir"], data["mirror"], 0.5)
+    _, d_whole, info_whole = protocols.concat_draw(*args)
+    _, d_cut, info_cut = protocols.concat_draw(*args, max_clip_s=4.0)
+    assert d_cut.name == d_whole.name + "_max4s" and "case_i_crops" not in info_whole
+    assert info_cut["case_i_crops"] == [list(c) for c in cut.crops] and info_cut["max_clip_s"] == 4.0

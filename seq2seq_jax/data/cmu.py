@@ -3,7 +3,8 @@
 
 ``make_sequence`` picks ``num_actions`` distinct actions (seeded, or by name), then ``total_num_actions``
 clips in all: the first ``num_actions`` clips are the chosen actions in order, the rest drawn uniformly
-from them; one random recording per clip; concatenated. Frame labels are per *action* (the reference labels
+from them; one random recording per clip; concatenated (with ``max_clip_s``, each recording longer than that cut to a
+random window of that length first). Frame labels are per *action* (the reference labels
 each clip separately, so a repeated action gets two labels although k is the number of actions; we do not
 copy that).
 """
@@ -66,6 +67,8 @@ class Sequence:
       actions: the chosen actions (label i is ``actions[i]``).
       clips: (action, manifest path, start frame, end frame) of every clip, in order.
       fps: 120.
+      crops: (first, end) frames of each clip's recording that it holds (the whole recording without
+        ``max_clip_s``).
     """
 
     frames: np.ndarray
@@ -73,6 +76,7 @@ class Sequence:
     actions: tuple[str, ...]
     clips: tuple[tuple[str, str, int, int], ...]
     fps: float = FPS
+    crops: tuple[tuple[int, int], ...] = ()
 
     @property
     def boundaries(self) -> list[int]:
@@ -123,14 +127,20 @@ def make_sequence(
     data_dir=None,
     mirror=None,
     blend_s: float = 0.0,
+    max_clip_s: float | None = None,
 ) -> Sequence:
     """Builds a case-(i) sequence; see the module docstring. With ``blend_s`` > 0 the joins are blended away
-    (``blend_clips``), so that no splice is left to find: a continuous recording with known segments."""
+    (``blend_clips``), so that no splice is left to find: a continuous recording with known segments. With
+    ``max_clip_s``, a recording longer than that is cut to a window of that length (``crop_windows``): the
+    gesture recordings (basketball_signal, directing_traffic: 25-31 s of one signal after another) then no longer
+    hold most of a draw's frames. The same seed draws the same actions and recordings with or without it."""
     if blend_s < 0:
         raise DataError(f"blend_s must be >= 0 seconds (0: clips joined as they are), got {blend_s}")
     total = total_num_actions or (len(actions) if actions else num_actions)
     actions, clips = choose_clips(seed, num_actions, total, actions, split, data_dir, mirror)
     xs = [readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES) for _, path in clips]
+    crops = crop_windows(seed, [len(x) for x in xs], max_clip_s)
+    xs = [x[a:b] for x, (a, b) in zip(xs, crops)]
     overlap = int(round(blend_s * FPS))
     if overlap and min(len(x) for x in xs) <= 2 * overlap:
         raise DataError(
@@ -141,7 +151,24 @@ def make_sequence(
     ends = starts[1:] + [len(frames)]
     labels = np.concatenate([np.full(e - b, actions.index(a), np.int32) for (a, _), b, e in zip(clips, starts, ends)])
     table = tuple((a, path, b, e) for (a, path), b, e in zip(clips, starts, ends))
-    return Sequence(frames.astype(np.float32), labels, tuple(actions), table)
+    return Sequence(frames.astype(np.float32), labels, tuple(actions), table, crops=tuple(crops))
+
+
+def crop_windows(seed: int, lengths, max_clip_s: float | None) -> list[tuple[int, int]]:
+    """(first, end) frames of each recording that its clip keeps: all of it, or with ``max_clip_s`` a window of
+    ``max_clip_s`` seconds (at ``FPS``) starting at a random frame (its own generator, seeded by ``seed``, so that
+    the draw of actions and recordings is the same with or without cropping)."""
+    if max_clip_s is None:
+        return [(0, int(n)) for n in lengths]
+    if not max_clip_s > 0:
+        raise DataError(f"max_clip_s must be > 0 seconds (or None: whole recordings), got {max_clip_s}")
+    keep = max(2, int(round(max_clip_s * FPS)))
+    rng = np.random.default_rng([seed, 1])
+    out = []
+    for n in lengths:
+        first = int(rng.integers(0, n - keep + 1)) if n > keep else 0
+        out.append((first, min(int(n), first + keep)))
+    return out
 
 
 def blend_clips(clips, overlap: int) -> tuple[np.ndarray, list[int]]:
