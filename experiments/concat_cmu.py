@@ -41,8 +41,7 @@ def parse_args(argv=None):
     p.add_argument("--split", default="train", choices=("train", "test"))
     blend = "blend each join away over this long (root aligned, cross-fade): no splice is left (0: plain joins)"
     p.add_argument("--blend", type=float, default=0.0, metavar="SECONDS", help=blend)
-    crop = "cut each recording longer than this to a random window of this length (default: whole recordings)"
-    p.add_argument("--max_clip_s", type=float, default=None, metavar="SECONDS", help=crop)
+    flags.add_max_clip_flag(p)
     p.add_argument("--seeds", type=int, default=None, help="sweep: seeds seed .. seed+N-1, mean and spread")
     flags.add_preset_flags(p, "concat_cmu", variants=True)  # --seed draws the actions and clips, and seeds training
     flags.add_together_flags(p, "the draws of --seeds")
@@ -84,8 +83,7 @@ def parse_args(argv=None):
             "the H3.6M data is licensed and not distributed; read your copy with "
             "seq2seq_jax.data.readers.read_h36m_txt and use the Python API"
         )
-    if a.max_clip_s is not None and not a.max_clip_s > 0:
-        p.error(f"--max_clip_s must be > 0 seconds (leave it out for whole recordings), got {a.max_clip_s}")
+    flags.check_max_clip_flag(p, a)
     a.config = flags.resolve(p, a)
     flags.check_together_flags(p, a)
     return a

@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--trial", nargs="+", default=["all"], help="subject-86 trials (default: all that can be had)")
     p.add_argument("--blend_dir", default=None, help="checkpoints of concat_cmu.py --blend draws")
     p.add_argument("--blend", type=float, default=0.5)
-    p.add_argument("--max_clip_s", type=float, default=None, help="as concat_cmu.py's (the draws' recordings cut)")
+    flags.add_max_clip_flag(p)
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=5)
     p.add_argument("--seeds", type=int, default=10, help="blended draws: N of them, from --first_seed")
@@ -134,6 +134,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="write the per-item decompositions here (JSON)")
     flags.add_data_flags(p)
     a = p.parse_args(argv)
+    flags.check_max_clip_flag(p, a)
     cfg = presets.get(a.preset).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
     results, ensemble = {}, ""

@@ -146,13 +146,7 @@ def main(argv=None) -> int:
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=5)
     p.add_argument("--blend", type=float, default=0.5, metavar="SECONDS")
-    p.add_argument(
-        "--max_clip_s",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="cut each recording longer than this to a random window of this length (default: whole recordings)",
-    )
+    flags.add_max_clip_flag(p)
     p.add_argument("--seed", type=int, default=100, help="the first draw's seed")
     p.add_argument("--seeds", type=int, default=40, help="how many draws")
     p.add_argument("--subject86", action="store_true", help="the subject-86 dev trials instead of blended draws")
@@ -169,8 +163,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if a.seeds < 1:
         p.error(f"--seeds must be >= 1, got {a.seeds}")
-    if a.max_clip_s is not None and not a.max_clip_s > 0:
-        p.error(f"--max_clip_s must be > 0 seconds (leave it out for whole recordings), got {a.max_clip_s}")
+    flags.check_max_clip_flag(p, a)
     try:
         split_by = protocols.split_actions(a.split_by)
     except ValueError as e:

@@ -259,6 +259,23 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", default=None, help="local folder standing in for the upstream repositories")
 
 
+def add_max_clip_flag(parser: argparse.ArgumentParser) -> None:
+    """--max_clip_s: case-(i) draws with each recording cut to a seeded window (``cmu.make_sequence``)."""
+    parser.add_argument(
+        "--max_clip_s",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cut each recording longer than this to a random window of this length (default: whole recordings)",
+    )
+
+
+def check_max_clip_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuses a --max_clip_s that is not a positive number of seconds (exits through ``parser.error``)."""
+    if args.max_clip_s is not None and not args.max_clip_s > 0:
+        parser.error(f"--max_clip_s must be > 0 seconds (leave it out for whole recordings), got {args.max_clip_s}")
+
+
 def run_guarded(body) -> int | None:
     """Calls ``body()`` and returns None, or the exit status after printing why it stopped: 2 for a data or
     checkpoint problem (``error: ...``), 128 + the signal for a training stopped by a signal (its message says
