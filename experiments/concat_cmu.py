@@ -104,8 +104,8 @@ def _fits(a, seeds):
             a.train_dir,
             a.data_dir,
             a.mirror,
-            a.blend,
-            a.max_clip_s,
+            blend_s=a.blend,
+            max_clip_s=a.max_clip_s,
         )
         for s in seeds
     )

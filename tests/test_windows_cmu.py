@@ -93,8 +93,9 @@ def test_case_i_recordings_cut_to_max_clip_s(data):
     assert cmu.make_sequence(5, max_clip_s=4.0, **kw).crops == cut.crops
     assert [c[:2] for c in cut.clips] == [c[:2] for c in whole.clips]
     keep = int(4.0 * cmu.FPS)
+    assert len(whole.crops) == len(cut.crops) == 3
     for (first, end), (_, n) in zip(cut.crops, whole.crops):
-        assert whole.crops and end - first == min(n, keep) and 0 <= first and end <= n
+        assert end - first == min(n, keep) and 0 <= first and end <= n
     assert cut.crops[0][0] > 0  # the gesture recording (26-27 s) is cut somewhere inside
     rec = readers.read_expmap_txt(sources.fetch(cut.clips[0][1], data["data_dir"], data["mirror"]), readers.CMU_VALUES)
     first = cut.crops[0][0]
