@@ -383,7 +383,7 @@ def segment(
         raise DataError(
             f"k = {k} classes need at least {k} segments, but {len(x)} frames at {fps:g} fps leave room for "
             f"{min(n_windows, room)} (segments of at least {seg.min_seg_s:g} s, windows of {target} frames); "
-            "use a smaller k, or check fps"
+            "use a smaller k, shorter segments (seg's min_seg_s; --min_seg_s on the command line), or check fps"
         )
     tmp = None
     if model is None:

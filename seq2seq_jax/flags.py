@@ -57,6 +57,13 @@ SEGMENT_FLAGS = (
         "Gaussian smoothing in time (seconds) of the features before change points (0: none)",
     ),
     (
+        ("--min_seg_s",),
+        "segment",
+        "min_seg_s",
+        float,
+        "shortest segment the change-point search places, seconds (shorter actions need less)",
+    ),
+    (
         ("--min_segments_over_k",),
         "segment",
         "min_segments_over_k",

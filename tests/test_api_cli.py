@@ -1,6 +1,7 @@
 """Segmenting a user's own data: the Python API and the ``seq2seq-jax segment`` command."""
 
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -205,10 +206,13 @@ def test_cli_and_api_take_their_settings_from_a_named_preset(capsys):
     assert cli.parse_args(["segment", "f.csv", "--k", "2"]).config == presets.GENERIC
     mocap = cli.parse_args(["segment", "f.csv", "--k", "2", "--preset", "mocap", "--iterations", "7"]).config
     assert mocap.segment == presets.MOCAP.segment and mocap.model == presets.MOCAP.model and mocap.train.iterations == 7
+    short = cli.parse_args(["segment", "f.csv", "--k", "2", "--preset", "mocap", "--min_seg_s", "0.5"]).config
+    assert short.segment == dataclasses.replace(presets.MOCAP.segment, min_seg_s=0.5)
     for bad, msg in (
         (["--preset", "nope"], "invalid choice"),
         (["--segment_stats", "median"], "invalid choice"),
         (["--cpd_smooth_s", "-0.5"], "cpd_smooth_s must be >= 0"),
+        (["--min_seg_s", "0"], "min_seg_s must be > 0"),
     ):
         with pytest.raises(SystemExit):
             cli.parse_args(["segment", "f.csv", "--k", "2", *bad])

@@ -97,9 +97,13 @@ def test_finding3_bad_settings_are_refused_with_their_value(tmp_path, capsys):
         seq2seq_jax.segment(x, 2, **{**TINY_API, "iterations": 0})
     with pytest.raises(ValueError, match="batch must be >= 1"):
         seq2seq_jax.segment(x, 2, batch=0, **TINY_API)
-    with pytest.raises(DataError, match="k = 20 classes need at least 20 segments"):  # 600 frames at 100 fps: 6 s
+    with pytest.raises(DataError, match="k = 20 classes need at least 20 segments.*min_seg_s"):  # 600 frames, 100 fps
         seq2seq_jax.segment(x, 20, fps=100, **TINY_API)
     rec = _csv(tmp_path / "rec.csv", x)
+    short = ["--fps", "100", "--min_seg_s", "0.2", "--out", str(tmp_path / "short")]  # room for 28 segments of 0.2 s
+    assert cli.main(["segment", str(rec), "--k", "20", *short, *TINY]) == 0
+    labels = np.loadtxt(tmp_path / "short" / "labels.csv", delimiter=",", skiprows=1, dtype=int)[:, 1]
+    assert len(labels) == len(x) and len(np.unique(labels)) == 20
     for bad, msg in (
         (["--iterations", "-5"], "--iterations must be >= 1"),
         (["--k", "0"], "--k must be >= 1"),
