@@ -7,6 +7,7 @@ experiment uses are named presets in ``seq2seq_jax.presets``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 ADVERSARIAL = ("none", "joint", "alternating")  # ModelConfig.adversarial
@@ -55,10 +56,10 @@ class TrainConfig:
     # seed * models + models - 1); each is segmented, and their consensus taken (segmentation.segment_ensemble)
 
     def __post_init__(self):
-        if not self.lr > 0:
-            raise ValueError(f"the learning rate must be > 0, got {self.lr}")
-        if not self.clip > 0:
-            raise ValueError(f"clip must be > 0, got {self.clip}")
+        if not 0 < self.lr < math.inf:
+            raise ValueError(f"the learning rate must be > 0 and finite, got {self.lr}")
+        if not 0 < self.clip < math.inf:
+            raise ValueError(f"clip must be > 0 and finite, got {self.clip}")
         if self.iterations < 0:
             raise ValueError(f"iterations must be >= 0, got {self.iterations}")
         for f in ("batch", "save_every", "keep", "log_every", "models"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
@@ -55,6 +56,10 @@ class SegmentConfig:
     # "median" (the labelling that agrees most with all the others, by summed ARI: the medoid partition)
 
     def __post_init__(self):
+        for name in ("pca_var", "target_fps", "min_seg_s", "smooth_s", "frames_weight", "splice_share", "cpd_smooth_s"):
+            v = getattr(self, name)  # NaN passes every comparison below, and inf overflows the frame counts
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
         for name, allowed in (
             ("method", METHODS),
             ("within_recordings", RECORDING_MODES),
