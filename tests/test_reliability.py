@@ -97,6 +97,13 @@ def test_finding3_bad_settings_are_refused_with_their_value(tmp_path, capsys):
         seq2seq_jax.segment(x, 2, **{**TINY_API, "iterations": 0})
     with pytest.raises(ValueError, match="batch must be >= 1"):
         seq2seq_jax.segment(x, 2, batch=0, **TINY_API)
+    for name, bad in (("hidden", 8.5), ("iterations", float("nan")), ("lr", "0.1")):
+        with pytest.raises(ValueError, match=f"{name} must be a (whole )?number, got {bad!r}"):
+            seq2seq_jax.segment(x, 2, **{**TINY_API, name: bad})
+    # numpy numbers, as a sweep over np.arange gives them, train and save (the config is stored as JSON)
+    numpy_kw = {**TINY_API, "hidden": np.int64(8), "lr": np.float32(1e-3)}
+    res = seq2seq_jax.segment(x, 2, workdir=tmp_path / "np", **numpy_kw)
+    assert type(res.model.meta.model.hidden) is int and type(seq2seq_jax.load(tmp_path / "np").meta.train.lr) is float
     with pytest.raises(DataError, match="k = 20 classes need at least 20 segments.*min_seg_s"):  # 600 frames, 100 fps
         seq2seq_jax.segment(x, 20, fps=100, **TINY_API)
     rec = _csv(tmp_path / "rec.csv", x)
