@@ -15,10 +15,10 @@ ADVERSARIAL = ("none", "joint", "alternating")  # ModelConfig.adversarial
 DTYPES = ("float32", "bfloat16")  # ModelConfig.dtype
 
 
-def _whole_numbers(cfg, fields) -> None:
-    """Raises ValueError naming the first of ``fields`` of ``cfg`` that is not a whole number (8.5 or NaN would reach
-    an array shape or a range and fail there, with a message about neither); numpy integers become Python ints (the
-    config is saved as JSON beside the checkpoint, which cannot hold them)."""
+def whole_numbers(cfg, fields) -> None:
+    """Raises ValueError naming the first of ``fields`` of the config ``cfg`` that is not a whole number (8.5 or NaN
+    would reach an array shape or a range and fail there, with a message about neither); numpy integers become
+    Python ints (configs are saved as JSON beside the checkpoint, which cannot hold them)."""
     for f in fields:
         v = getattr(cfg, f)
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
@@ -26,13 +26,13 @@ def _whole_numbers(cfg, fields) -> None:
         object.__setattr__(cfg, f, int(v))
 
 
-def _real_numbers(cfg, fields) -> None:
-    """Raises ValueError naming the first of ``fields`` of ``cfg`` that is not a number; numpy numbers become Python
-    ones, as in ``_whole_numbers`` (ints stay ints: a float field may take a count, as ``pca_var`` does)."""
+def real_numbers(cfg, fields, finite: bool = False) -> None:
+    """As ``whole_numbers`` for numbers (with ``finite``, finite ones: NaN passes every range check); numpy
+    numbers become Python ones, ints staying ints (a float field may take a count, as ``pca_var`` does)."""
     for f in fields:
         v = getattr(cfg, f)
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise ValueError(f"{f} must be a number, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or (finite and not math.isfinite(v)):
+            raise ValueError(f"{f} must be a {'finite ' if finite else ''}number, got {v!r}")
         object.__setattr__(cfg, f, int(v) if isinstance(v, numbers.Integral) else float(v))
 
 
@@ -56,7 +56,7 @@ class ModelConfig:
             raise ValueError(f"adversarial must be one of {ADVERSARIAL}, got {self.adversarial!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
-        _whole_numbers(self, ("dim", "hidden", "source", "target"))
+        whole_numbers(self, ("dim", "hidden", "source", "target"))
         for f in ("dim", "hidden", "source", "target"):
             if getattr(self, f) < 1:
                 raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
@@ -79,8 +79,8 @@ class TrainConfig:
     # seed * models + models - 1); each is segmented, and their consensus taken (segmentation.segment_ensemble)
 
     def __post_init__(self):
-        _whole_numbers(self, ("batch", "iterations", "seed", "save_every", "keep", "log_every", "models"))
-        _real_numbers(self, ("lr", "clip", "adv_weight"))
+        whole_numbers(self, ("batch", "iterations", "seed", "save_every", "keep", "log_every", "models"))
+        real_numbers(self, ("lr", "clip", "adv_weight"))
         if not 0 < self.lr < math.inf:
             raise ValueError(f"the learning rate must be > 0 and finite, got {self.lr}")
         if not 0 < self.clip < math.inf:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
+
+from seq2seq_jax.config import real_numbers, whole_numbers
 
 METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
@@ -57,17 +57,9 @@ class SegmentConfig:
     # "median" (the labelling that agrees most with all the others, by summed ARI: the medoid partition)
 
     def __post_init__(self):
-        for name in ("pca_var", "target_fps", "min_seg_s", "smooth_s", "frames_weight", "splice_share", "cpd_smooth_s"):
-            v = getattr(self, name)  # NaN passes every comparison below, and inf overflows the frame counts
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                raise ValueError(f"{name} must be a finite number, got {v!r}")
-            # numpy numbers become Python ones: the config is saved as JSON (ints stay ints: pca_var may be a count)
-            object.__setattr__(self, name, int(v) if isinstance(v, numbers.Integral) else float(v))
-        for name in ("max_cpd_samples", "max_bkps", "min_segments_over_k"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-                raise ValueError(f"{name} must be a whole number, got {v!r}")
-            object.__setattr__(self, name, int(v))
+        floats = ("pca_var", "target_fps", "min_seg_s", "smooth_s", "frames_weight", "splice_share", "cpd_smooth_s")
+        real_numbers(self, floats, finite=True)  # inf would overflow the frame counts
+        whole_numbers(self, ("max_cpd_samples", "max_bkps", "min_segments_over_k"))
         for name, allowed in (
             ("method", METHODS),
             ("within_recordings", RECORDING_MODES),
