@@ -7,6 +7,7 @@ parsed arguments and turns a bad value into an argparse error before any work st
 from __future__ import annotations
 
 import argparse
+import math
 
 from seq2seq_jax import presets
 from seq2seq_jax.config import ADVERSARIAL, DTYPES
@@ -279,8 +280,10 @@ def add_max_clip_flag(parser: argparse.ArgumentParser) -> None:
 
 def check_max_clip_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuses a --max_clip_s that is not a positive number of seconds (exits through ``parser.error``)."""
-    if args.max_clip_s is not None and not args.max_clip_s > 0:
-        parser.error(f"--max_clip_s must be > 0 seconds (leave it out for whole recordings), got {args.max_clip_s}")
+    if args.max_clip_s is not None and not 0 < args.max_clip_s < math.inf:
+        parser.error(
+            f"--max_clip_s must be > 0 seconds and finite (leave it out for whole recordings), got {args.max_clip_s}"
+        )
 
 
 def run_guarded(body) -> int | None:

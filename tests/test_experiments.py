@@ -502,7 +502,10 @@ def test_settings_ladder_climbs_from_the_baseline_to_the_preset_on_the_frames(tm
 
 @pytest.mark.parametrize("name", ["concat_cmu", "settings_ladder", "diagnose"])
 def test_max_clip_s_must_be_a_positive_length(name, capsys):
-    """Every script that draws blended case-(i) sequences refuses a --max_clip_s of 0 or less before any work."""
-    with pytest.raises(SystemExit):
-        _script(name).main(["--max_clip_s", "0"])
-    assert "--max_clip_s must be > 0 seconds (leave it out for whole recordings), got 0.0" in capsys.readouterr().err
+    """Every script that draws blended case-(i) sequences refuses a --max_clip_s of 0 or less, or not finite, before
+    any work."""
+    for bad in ("0", "inf", "nan"):
+        with pytest.raises(SystemExit):
+            _script(name).main(["--max_clip_s", bad])
+        want = f"--max_clip_s must be > 0 seconds and finite (leave it out for whole recordings), got {float(bad)}"
+        assert want in capsys.readouterr().err

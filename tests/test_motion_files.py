@@ -250,6 +250,9 @@ def test_bad_bvh_files_name_the_line_and_field(tmp_path):
         r"line 5: CHANNELS needs a count and that many names": text.replace("CHANNELS 6", "CHANNELS 5", 1),
         r"line 1: a BVH file starts with HIERARCHY": text.replace("HIERARCHY", "HIERARCHIE"),
         r"line 23: Frame Time must be > 0": text.replace("Frame Time: 0.0166667", "Frame Time: 0"),
+        r"line 23: Frame Time must be > 0 seconds and finite, got inf": text.replace(
+            "Frame Time: 0.0166667", "Frame Time: inf"
+        ),
         r"line 6: unknown keyword 'JOINTS'": text.replace("JOINT Spine", "JOINTS Spine"),
         r"ends inside joint 'Hips' \(missing '}'\)": text.replace("}\nMOTION", "MOTION"),
     }

@@ -78,8 +78,9 @@ def test_blended_case_i_sequences_leave_no_splice_to_find(data):
     root = blended.frames[:, [0, 2]]
     step = np.linalg.norm(np.diff(root, axis=0), axis=1)
     assert all(step[b - 1] < 20 * np.median(step) + 1e-6 for b in blended.boundaries)
-    with pytest.raises(DataError, match="blend_s must be >= 0"):
-        cmu.make_sequence(1, 3, 5, blend_s=-1, **data)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(DataError, match="blend_s must be >= 0 seconds and finite"):
+            cmu.make_sequence(1, 3, 5, blend_s=bad, **data)
 
 
 def test_case_i_recordings_cut_to_max_clip_s(data):
@@ -103,8 +104,8 @@ def test_case_i_recordings_cut_to_max_clip_s(data):
     assert len(cut.frames) < len(whole.frames) and len(cut.labels) == len(cut.frames)
     for a, _, lo, hi in cut.clips:
         assert (cut.labels[lo:hi] == cut.actions.index(a)).all() and hi - lo <= keep
-    for bad in (0, -2.0):
-        with pytest.raises(DataError, match="max_clip_s must be > 0 seconds"):
+    for bad in (0, -2.0, float("inf"), float("nan")):
+        with pytest.raises(DataError, match="max_clip_s must be > 0 seconds and finite"):
             cmu.make_sequence(5, max_clip_s=bad, **kw)
     # a cut draw has its own checkpoint folder, and its models record the windows (a restore checks them)
     from seq2seq_jax import protocols

@@ -12,6 +12,7 @@ copy that).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 import numpy as np
@@ -134,8 +135,8 @@ def make_sequence(
     ``max_clip_s``, a recording longer than that is cut to a window of that length (``crop_windows``): the
     gesture recordings (basketball_signal, directing_traffic: 25-31 s of one signal after another) then no longer
     hold most of a draw's frames. The same seed draws the same actions and recordings with or without it."""
-    if blend_s < 0:
-        raise DataError(f"blend_s must be >= 0 seconds (0: clips joined as they are), got {blend_s}")
+    if not 0 <= blend_s < math.inf:
+        raise DataError(f"blend_s must be >= 0 seconds and finite (0: clips joined as they are), got {blend_s}")
     total = total_num_actions or (len(actions) if actions else num_actions)
     actions, clips = choose_clips(seed, num_actions, total, actions, split, data_dir, mirror)
     xs = [readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES) for _, path in clips]
@@ -160,8 +161,8 @@ def crop_windows(seed: int, lengths, max_clip_s: float | None) -> list[tuple[int
     the draw of actions and recordings is the same with or without cropping)."""
     if max_clip_s is None:
         return [(0, int(n)) for n in lengths]
-    if not max_clip_s > 0:
-        raise DataError(f"max_clip_s must be > 0 seconds (or None: whole recordings), got {max_clip_s}")
+    if not 0 < max_clip_s < math.inf:
+        raise DataError(f"max_clip_s must be > 0 seconds and finite (or None: whole recordings), got {max_clip_s}")
     keep = max(2, int(round(max_clip_s * FPS)))
     rng = np.random.default_rng([seed, 1])
     out = []

@@ -17,6 +17,7 @@ Errors are ``DataError`` naming the file, the line and the field.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import warnings
 from pathlib import Path
@@ -452,8 +453,8 @@ def read_bvh(path: str | os.PathLike, fps: float | None = None) -> Motion:
         raise DataError(f"{path}: line {ln_n}: 'Frames:' needs a whole number, got {' '.join(tn[1:])!r}")
     n_frames = int(tn[1])
     frame_time = _floats(path, ln_t, "Frame Time", tt[2:], 1)[0]
-    if not frame_time > 0:
-        raise DataError(f"{path}: line {ln_t}: Frame Time must be > 0 seconds, got {frame_time}")
+    if not 0 < frame_time < math.inf:
+        raise DataError(f"{path}: line {ln_t}: Frame Time must be > 0 seconds and finite, got {frame_time}")
     width = sum(len(c) for c in chans)
     rows = lines[i + 3 :]
     if len(rows) != n_frames:
