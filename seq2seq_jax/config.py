@@ -15,14 +15,16 @@ ADVERSARIAL = ("none", "joint", "alternating")  # ModelConfig.adversarial
 DTYPES = ("float32", "bfloat16")  # ModelConfig.dtype
 
 
-def whole_numbers(cfg, fields) -> None:
+def whole_numbers(cfg, fields, least: int | None = None) -> None:
     """Raises ValueError naming the first of ``fields`` of the config ``cfg`` that is not a whole number (8.5 or NaN
-    would reach an array shape or a range and fail there, with a message about neither); numpy integers become
-    Python ints (configs are saved as JSON beside the checkpoint, which cannot hold them)."""
+    would reach an array shape or a range and fail there, with a message about neither), or is below ``least``;
+    numpy integers become Python ints (configs are saved as JSON beside the checkpoint, which cannot hold them)."""
     for f in fields:
         v = getattr(cfg, f)
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
             raise ValueError(f"{f} must be a whole number, got {v!r}")
+        if least is not None and v < least:
+            raise ValueError(f"{f} must be >= {least}, got {v}")
         object.__setattr__(cfg, f, int(v))
 
 
@@ -56,10 +58,7 @@ class ModelConfig:
             raise ValueError(f"adversarial must be one of {ADVERSARIAL}, got {self.adversarial!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
-        whole_numbers(self, ("dim", "hidden", "source", "target"))
-        for f in ("dim", "hidden", "source", "target"):
-            if getattr(self, f) < 1:
-                raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
+        whole_numbers(self, ("dim", "hidden", "source", "target"), least=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,17 +78,14 @@ class TrainConfig:
     # seed * models + models - 1); each is segmented, and their consensus taken (segmentation.segment_ensemble)
 
     def __post_init__(self):
-        whole_numbers(self, ("batch", "iterations", "seed", "save_every", "keep", "log_every", "models"))
         real_numbers(self, ("lr", "clip", "adv_weight"))
         if not 0 < self.lr < math.inf:
             raise ValueError(f"the learning rate must be > 0 and finite, got {self.lr}")
         if not 0 < self.clip < math.inf:
             raise ValueError(f"clip must be > 0 and finite, got {self.clip}")
-        if self.iterations < 0:
-            raise ValueError(f"iterations must be >= 0, got {self.iterations}")
-        for f in ("batch", "save_every", "keep", "log_every", "models"):
-            if getattr(self, f) < 1:
-                raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
+        whole_numbers(self, ("seed",))
+        whole_numbers(self, ("iterations",), least=0)
+        whole_numbers(self, ("batch", "save_every", "keep", "log_every", "models"), least=1)
 
 
 def to_dict(cfg) -> dict[str, Any]:
