@@ -59,7 +59,8 @@ class SegmentConfig:
     def __post_init__(self):
         floats = ("pca_var", "target_fps", "min_seg_s", "smooth_s", "frames_weight", "splice_share", "cpd_smooth_s")
         real_numbers(self, floats, finite=True)  # inf would overflow the frame counts
-        whole_numbers(self, ("max_cpd_samples", "max_bkps", "min_segments_over_k"))
+        whole_numbers(self, ("max_bkps", "min_segments_over_k"))
+        whole_numbers(self, ("max_cpd_samples",), least=100)
         for name, allowed in (
             ("method", METHODS),
             ("within_recordings", RECORDING_MODES),
@@ -82,7 +83,5 @@ class SegmentConfig:
         for name in ("target_fps", "min_seg_s", "pca_var"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.max_cpd_samples < 100:
-            raise ValueError(f"max_cpd_samples must be >= 100, got {self.max_cpd_samples}")
         if self.max_bkps < 0 or self.smooth_s < 0 or self.frames_weight < 0 or self.splice_share < 0:
             raise ValueError("max_bkps, smooth_s, frames_weight and splice_share must be >= 0")
