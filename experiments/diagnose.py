@@ -17,7 +17,11 @@ or draws of:
 - cuts + true labels: our change points with each piece labelled by its majority true class (the cuts' ceiling);
 - true cuts + clustering: the true segments clustered into k by each segment descriptor (the clustering's
   ceiling), mean / std / mean_std / motion;
-- our cuts + clustering: our change points' pieces clustered by each descriptor (the preset's is the pipeline).
+- our cuts + clustering: our change points' pieces clustered by each descriptor (the preset's is the pipeline);
+- spurious and missed change points (between two pieces of one majority true class; true boundaries' tolerance
+  windows with none), the
+  preset's clustering of the pieces left without the spurious ones, and of ours, how many of the spurious change
+  points the frames' own search places too (two views seeing one change in the motion).
 
 A third row per data set ("fcuts") does the same for the change points the same search places in the frames
 alone, the pieces still clustered by the embedding (its first columns: the preset's descriptor on those pieces):
@@ -66,12 +70,17 @@ def _row(name: str, items: list[dict], stats: str) -> str:
         cut = [m((v, pre + "cuts_true_labels"), k) for k in ("ari", "boundary_f1")]
         clu = [m((v, "true_cuts_clustered", s), "ari") for s in SEGMENT_STATS]
         cuts = np.mean([it[v][pre + "cuts"] for it in items])
+        wrong = "        -"  # counted for the pipeline's own change points only
+        if not pre:
+            wrong = f"{m((v,), 'spurious_cuts'):4.1f} {m((v,), 'missed_cuts'):4.1f} "
+            wrong += f"{m((v, 'cuts_without_spurious'), 'ari'):.3f}"
+            wrong += f" {m((v,), 'spurious_also_in_frames'):4.1f}" if v == "ours" else ""
         out.append(
             f"{name:18s} {view:6s} {pipe[0]:.3f} {pipe[1]:.3f} {pipe[2]:.3f} | {cut[0]:.3f} {cut[1]:.3f} | "
             + " ".join(f"{c:.3f}" for c in clu)
             + " | "
             + " ".join(f"{c:.3f}" for c in own)
-            + f" | {cuts:4.1f} / {np.mean([it[v]['true_cuts'] for it in items]):4.1f}"
+            + f" | {cuts:4.1f} / {np.mean([it[v]['true_cuts'] for it in items]):4.1f} | {wrong}"
         )
     return "\n".join(out)
 
@@ -81,7 +90,7 @@ HEADER = (
     + " ".join(SEGMENT_STATS)
     + " | our cuts clustered ARI: "
     + " ".join(SEGMENT_STATS)
-    + " | cuts / true"
+    + " | cuts / true | spurious missed, ARI without the spurious, (ours) spurious the frames place too"
 )
 
 

@@ -10,6 +10,12 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
   with perfect change points), for each segment descriptor (``SegmentConfig.segment_stats``);
 - ``cuts_clustered``: our change points' pieces clustered by each segment descriptor (the pipeline itself for
   cfg's descriptor): which descriptor copes with the pieces that real change points leave;
+- ``spurious_cuts`` / ``missed_cuts``: our change points between two pieces of the same majority true class
+  (``spurious``), and the true boundaries' tolerance windows that hold no change point; ``cuts_without_spurious``:
+  the pipeline's clustering of the pieces left when the spurious change points are dropped (what a search that
+  placed none would score with this clustering); with an embedding, ``spurious_also_in_frames``: how many of the
+  spurious change points the frames' own search places too (within the shortest segment), i.e. whether two views
+  see the same change in the motion there;
 - ``frames_cuts_true_labels`` / ``frames_cuts_clustered`` (with an embedding): the same two for the change points
   the same search places in the frames alone, the pieces still clustered by the embedding: what the embedding
   adds to the change points, apart from what it adds to the clustering.
@@ -38,6 +44,7 @@ from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
 from seq2seq_jax.segmentation.consensus import consensus, median_index, views, voters
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
+    clustering_of,
     cpd_grid,
     feature_sets,
     motion_sigma,
@@ -54,6 +61,21 @@ def majority_labels(true_T, pieces_T) -> np.ndarray:
         m = pieces_T == p
         out[m] = np.bincount(true_T[m]).argmax()
     return out
+
+
+def spurious(cuts_N, true_T) -> list[int]:
+    """The change points (frames) between two pieces of the same majority true class (``majority_labels``): those
+    that cut one true segment (or two adjacent ones of one class) and no boundary between classes."""
+    true_T = np.asarray(true_T)
+    cuts = sorted(int(c) for c in cuts_N)
+    pieces = labels_from_cuts(len(true_T), cuts)
+    major = [np.bincount(true_T[pieces == p]).argmax() for p in range(len(cuts) + 1)]
+    return [c for i, c in enumerate(cuts) if major[i] == major[i + 1]]
+
+
+def missed(cuts_N, windows) -> int:
+    """How many tolerance ``windows`` (one per true boundary) hold no change point."""
+    return sum(not any(a <= c <= b for c in cuts_N) for a, b in windows)
 
 
 def _linkage(cfg: SegmentConfig, stats: str) -> str:
@@ -74,7 +96,9 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         x, fr = np.asarray(states_TxH), frames
     true_T = np.asarray(true_T)
     f, f_cluster = feature_sets(x, cfg, fr)  # the change points' features, and the clustering's (as the pipeline)
-    step, cuts = cpd_grid(len(f), fps, cfg)[0], search_cuts(f, k, fps, cfg)
+    (step, min_size), cuts = cpd_grid(len(f), fps, cfg), search_cuts(f, k, fps, cfg)
+    wrong = spurious([c * step for c in cuts], true_T)
+    kept = [c for c in cuts if c * step not in wrong]
     pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
     # the pipeline's own pieces clustered by every descriptor (one change-point search for all); cfg's is the pipeline
@@ -96,12 +120,19 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "cuts_clustered": {s: metrics.all_metrics(true_T, lab, windows) for s, lab in zip(SEGMENT_STATS, own)},
         "cuts": len(cuts),
         "true_cuts": int(truth_pieces.max()),
+        "spurious_cuts": len(wrong),
+        "missed_cuts": missed([c * step for c in cuts], windows),
+        "cuts_without_spurious": metrics.all_metrics(
+            true_T, cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)])[0], windows
+        ),
     }
     if states_TxH is not None:  # the same search in the frames alone; its pieces clustered as the pipeline's are
         fcuts = search_cuts(feature_sets(frames, dataclasses.replace(cfg, frames_weight=0.0))[0], k, fps, cfg)
         fpieces = np.repeat(labels_from_cuts(-(-len(f) // step), fcuts), step)[: len(f)]
         labs = cluster_pieces(f_cluster, fcuts, k, fps, step, [(_linkage(cfg, s), s) for s in SEGMENT_STATS])
         out["frames_cuts"] = len(fcuts)
+        near = min_size * step  # two change points nearer than the shortest segment mark one change
+        out["spurious_also_in_frames"] = sum(any(abs(c - t * step) < near for t in fcuts) for c in wrong)
         out["frames_cuts_true_labels"] = metrics.all_metrics(true_T, majority_labels(true_T, fpieces), windows)
         out["frames_cuts_clustered"] = {
             s: metrics.all_metrics(true_T, lab, windows) for s, lab in zip(SEGMENT_STATS, labs)

@@ -53,7 +53,8 @@ def test_decompose_separates_cut_errors_from_clustering_errors():
     assert d["cuts_clustered"]["mean_std"]["ari"] > 0.95 and set(d["cuts_clustered"]) == set(clustered) | {"motion"}
     frames_view = diagnostics.decompose(None, x, y, 3, fps, windows, cfg)
     assert frames_view["cuts_true_labels"]["ari"] > 0.95
-    assert set(frames_view) == set(d) - {"frames_cuts", "frames_cuts_true_labels", "frames_cuts_clustered"}
+    with_embedding = {"frames_cuts", "frames_cuts_true_labels", "frames_cuts_clustered", "spurious_also_in_frames"}
+    assert set(frames_view) == set(d) - with_embedding
 
 
 def _crossed(seed):
@@ -132,3 +133,21 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
     assert d["consensus"]["ari"] == metrics.all_metrics(y, pipeline, windows)["ari"]
     with pytest.raises(ValueError, match="at least 2 models"):
         diagnostics.ensemble_views(embs[:1], means, y, 3, fps, windows, cfg)
+
+
+def test_spurious_change_points_are_counted_dropped_and_checked_against_the_frames():
+    """Truth 0 0 1 1 (one boundary, at 300), states that change at every 150 frames: the search in the states cuts
+    at 150 and 450 too. Those two are spurious; dropped, the two pieces left are the two classes. The frames that
+    change only at 300 place neither of them; frames that change where the states do place both."""
+    states, frames, _, _, fps = _crossed(3)
+    y = np.repeat([0, 1], 300)
+    windows = metrics.windows_around([300], int(fps))
+    assert diagnostics.spurious([100, 290, 500], y) == [100, 500] and diagnostics.spurious([320], y) == []
+    assert diagnostics.spurious([100, 250, 400], y) == [100, 400]  # not 250: the piece 250-400 is mostly class 1
+    assert diagnostics.missed([100, 500], windows) == 1 and diagnostics.missed([310], windows) == 0
+    cfg = SegmentConfig(linkage="ward_whitened", frames_weight=0.3, min_segments_over_k=0, frames_in_clustering=False)
+    d = diagnostics.decompose(states, frames, y, 2, fps, windows, cfg)
+    assert d["cuts"] == 3 and d["spurious_cuts"] == 2 and d["missed_cuts"] == 0
+    assert d["pipeline"]["ari"] < 0.1 and d["cuts_without_spurious"]["ari"] == 1.0
+    assert d["spurious_also_in_frames"] == 0
+    assert diagnostics.decompose(states, states, y, 2, fps, windows, cfg)["spurious_also_in_frames"] == 2
