@@ -19,8 +19,9 @@ or draws of:
   ceiling), mean / std / mean_std / motion;
 - our cuts + clustering: our change points' pieces clustered by each descriptor (the preset's is the pipeline);
 - spurious and missed change points (between two pieces of one majority true class; true boundaries' tolerance
-  windows with none), the preset's clustering of the pieces left without the spurious ones, and of ours, how many
-  of the spurious change points the frames' own search places too (two views seeing one change in the motion).
+  windows no change point is matched to), the preset's clustering of the pieces left without the spurious ones,
+  and of ours, how many of the spurious change points the frames' own search places too (two views seeing one
+  change in the motion).
 
 A third row per data set ("fcuts") does the same for the change points the same search places in the frames
 alone, the pieces still clustered by the embedding (its first columns: the preset's descriptor on those pieces):

@@ -11,7 +11,7 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
 - ``cuts_clustered``: our change points' pieces clustered by each segment descriptor (the pipeline itself for
   cfg's descriptor): which descriptor copes with the pieces that real change points leave;
 - ``spurious_cuts`` / ``missed_cuts``: our change points between two pieces of the same majority true class
-  (``spurious``), and the true boundaries' tolerance windows that hold no change point; ``cuts_without_spurious``:
+  (``spurious``), and the true boundaries' tolerance windows no change point is matched to; ``cuts_without_spurious``:
   the pipeline's clustering of the pieces left when the spurious change points are dropped (what a search that
   placed none would score with this clustering); with an embedding, ``spurious_also_in_frames``: how many of the
   spurious change points the frames' own search places too (within the shortest segment), i.e. whether two views
@@ -66,16 +66,14 @@ def majority_labels(true_T, pieces_T) -> np.ndarray:
 def spurious(cuts_N, true_T) -> list[int]:
     """The change points (frames) between two pieces of the same majority true class (``majority_labels``): those
     that cut one true segment (or two adjacent ones of one class) and no boundary between classes."""
-    true_T = np.asarray(true_T)
-    cuts = sorted(int(c) for c in cuts_N)
-    pieces = labels_from_cuts(len(true_T), cuts)
-    major = [np.bincount(true_T[pieces == p]).argmax() for p in range(len(cuts) + 1)]
-    return [c for i, c in enumerate(cuts) if major[i] == major[i + 1]]
+    major = majority_labels(true_T, labels_from_cuts(len(true_T), cuts_N))
+    return [int(c) for c in sorted(cuts_N) if major[c - 1] == major[c]]
 
 
 def missed(cuts_N, windows) -> int:
-    """How many tolerance ``windows`` (one per true boundary) hold no change point."""
-    return sum(not any(a <= c <= b for c in cuts_N) for a, b in windows)
+    """How many tolerance ``windows`` (one per true boundary) no change point is matched to
+    (``metrics.boundary_scores``: one change point per window, so one between two near boundaries counts once)."""
+    return len(windows) - metrics.boundary_scores(cuts_N, windows)["boundaries_matched"]
 
 
 def _linkage(cfg: SegmentConfig, stats: str) -> str:
@@ -97,7 +95,8 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
     true_T = np.asarray(true_T)
     f, f_cluster = feature_sets(x, cfg, fr)  # the change points' features, and the clustering's (as the pipeline)
     (step, min_size), cuts = cpd_grid(len(f), fps, cfg), search_cuts(f, k, fps, cfg)
-    wrong = spurious([c * step for c in cuts], true_T)
+    cuts_N = [c * step for c in cuts]  # in frames
+    wrong = spurious(cuts_N, true_T)
     kept = [c for c in cuts if c * step not in wrong]
     pieces = np.repeat(labels_from_cuts(-(-len(f) // step), cuts), step)[: len(f)]
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
@@ -121,7 +120,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "cuts": len(cuts),
         "true_cuts": int(truth_pieces.max()),
         "spurious_cuts": len(wrong),
-        "missed_cuts": missed([c * step for c in cuts], windows),
+        "missed_cuts": missed(cuts_N, windows),
         "cuts_without_spurious": metrics.all_metrics(
             true_T, cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)])[0], windows
         ),

@@ -145,6 +145,7 @@ def test_spurious_change_points_are_counted_dropped_and_checked_against_the_fram
     assert diagnostics.spurious([100, 290, 500], y) == [100, 500] and diagnostics.spurious([320], y) == []
     assert diagnostics.spurious([100, 250, 400], y) == [100, 400]  # not 250: the piece 250-400 is mostly class 1
     assert diagnostics.missed([100, 500], windows) == 1 and diagnostics.missed([310], windows) == 0
+    assert diagnostics.missed([320], [(250, 350), (300, 400)]) == 1  # one change point serves one of two boundaries
     cfg = SegmentConfig(linkage="ward_whitened", frames_weight=0.3, min_segments_over_k=0, frames_in_clustering=False)
     d = diagnostics.decompose(states, frames, y, 2, fps, windows, cfg)
     assert d["cuts"] == 3 and d["spurious_cuts"] == 2 and d["missed_cuts"] == 0
