@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -32,7 +30,7 @@ import table
 import torch_baseline
 from timing import median_ms
 
-from seq2seq_jax import embed, model, multi, presets, sharding, train
+from seq2seq_jax import embed, machine, model, multi, presets, sharding, train
 from seq2seq_jax.config import ModelConfig, TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,22 +147,6 @@ def matmul_peak(n: int = 2048, reps: int = 3) -> dict:
     return {k: flops / median_ms(f, reps, 1) / 1e6 for k, f in fns.items()}
 
 
-def cpu_info() -> dict:
-    """CPU model and the matrix extensions that decide fp32/bf16 speed (Linux; empty elsewhere)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return {"model": platform.processor() or platform.machine()}
-    model_name = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "")
-    flags = set(next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []))
-    return {
-        "model": model_name,
-        "avx512f": "avx512f" in flags,
-        "avx512_bf16": "avx512_bf16" in flags,
-        "amx_bf16": "amx_bf16" in flags,
-    }
-
-
 def main(argv=None) -> int:
     a = parse_args(argv)
     if a.table:
@@ -179,14 +161,8 @@ def main(argv=None) -> int:
             )
             return 2
         sharding.use_cpu_devices(a.split_models)
-    dev = jax.devices()[0]
     info = {
-        "backend": jax.default_backend(),
-        "device": getattr(dev, "device_kind", str(dev)),
-        "n_devices": jax.device_count(),
-        "cpu": cpu_info(),
-        "cores": os.cpu_count(),
-        "jax": jax.__version__,
+        **machine.describe(),
         "config": {
             "hidden": a.hidden,
             "batch": a.batch,
@@ -198,11 +174,8 @@ def main(argv=None) -> int:
             "split_models": a.split_models,
         },
     }
-    cpu = info["cpu"]
     print(
-        f"backend {info['backend']} ({info['device']}), {cpu.get('model', '?')}, {info['cores']} cores "
-        f"(AVX-512 {'yes' if cpu.get('avx512f') else 'no'}, AMX {'yes' if cpu.get('amx_bf16') else 'no'}), "
-        f"jax {jax.__version__}; "
+        f"{machine.summary(info)}, jax {jax.__version__}; "
         f"H={a.hidden} B={a.batch} S={a.source} T={a.target} D={a.dim} {a.dtype} models={a.models}"
         + (
             f", split over {a.split_models} CPU devices (XLA's multi-threaded Eigen off, also in the other JAX rows)"

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from seq2seq_jax import fitting, flags, protocols
+from seq2seq_jax import fitting, flags, machine, protocols
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -247,11 +247,12 @@ def main(argv=None) -> int:
     if len(rows) > 1:
         print(protocols.concat_summary(rows))
     total = time.perf_counter() - t0
-    print(f"{len(rows)} sequences in {total:.0f} s")
+    info = machine.describe()
+    print(f"{len(rows)} sequences in {total:.0f} s on {machine.summary(info)}")
     args = {k: v for k, v in vars(a).items() if k != "config"}
     path = fitting.write_json(
         Path(a.out) / "results.json",
-        {"runs": rows, "args": args, "preset": dataclasses.asdict(a.config), "seconds_total": total},
+        {"runs": rows, "args": args, "preset": dataclasses.asdict(a.config), "seconds_total": total, "machine": info},
     )
     print(f"wrote {path}")
     return 0

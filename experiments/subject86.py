@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from seq2seq_jax import fitting, flags, plots, protocols
+from seq2seq_jax import fitting, flags, machine, plots, protocols
 from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.sources import DataError
 
@@ -111,12 +111,14 @@ def main(argv=None) -> int:
         return stopped
     total = time.perf_counter() - t_start
     print(protocols.subject86_table(rows))
-    print(f"{len(rows)} trials in {total:.0f} s")
+    info = machine.describe()
+    print(f"{len(rows)} trials in {total:.0f} s on {machine.summary(info)}")
     fitting.write_json(
         out / "results.json",
         {
             "trials": rows,
             "seconds_total": total,
+            "machine": info,
             "preset": cfg.name,
             "segmentation": vars(cfg.segment),
             "model": vars(cfg.model) if not a.restore else "from checkpoints",

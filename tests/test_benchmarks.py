@@ -17,6 +17,22 @@ def _bench(name):
     return importlib.import_module(name)
 
 
+def test_machine_tells_an_epyc_from_a_xeon_with_amx():
+    from seq2seq_jax import machine
+
+    epyc = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse avx avx2 fma\n"
+    xeon = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: avx2 avx512f avx512_bf16 amx_bf16\n"
+    a, b = machine.cpu_info(epyc), machine.cpu_info(xeon)
+    assert a == {"model": "AMD EPYC 7B13", "avx512f": False, "avx512_bf16": False, "amx_bf16": False}
+    assert b == {"model": "Intel(R) Xeon(R) Processor", "avx512f": True, "avx512_bf16": True, "amx_bf16": True}
+    line = machine.summary({"cpu": b, "cores": 2, "backend": "cpu"})
+    assert line == "Intel(R) Xeon(R) Processor, 2 cores (AVX-512 yes, AMX yes), cpu"
+    assert "AVX-512 no, AMX no" in machine.summary({"cpu": a, "cores": 2, "backend": "cpu"})
+    assert machine.summary({"cpu": a, "cores": 16, "backend": "gpu", "device": "H100", "n_devices": 1}).endswith(
+        "gpu (H100 x 1)"
+    )
+
+
 def test_benchmark_prints_table_and_json(tmp_path, capsys):
     bench = _bench("benchmark")
     out = tmp_path / "b.json"

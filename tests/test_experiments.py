@@ -2,11 +2,14 @@
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import jax
 import numpy as np
 import pytest
+
+from seq2seq_jax import machine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,6 +41,10 @@ def test_subject86_train_then_restore_reproduces(tmp_path, data, capsys):
     assert restored["ours"] == trained["ours"] and restored["oracle"] == trained["oracle"]
     out = capsys.readouterr().out
     assert "GT-boundaries" in out and "mean" in out and "baseline (ruptures" in out
+    # the machine is named in the results and in the last line: read off the machine, not written by hand
+    info = json.loads((tmp_path / "b" / "results.json").read_text())["machine"]
+    assert info["cpu"] == machine.cpu_info() and info["cores"] == os.cpu_count() and info["backend"] == "cpu"
+    assert f" s on {machine.summary(info)}" in out
     # --restore on all trials evaluates those that have a checkpoint and says which it skipped
     args = [
         "--trial",
@@ -82,7 +89,9 @@ def test_concat_cmu_tiny_run(tmp_path, data, capsys):
         "2",
     ] + _data_args(data)
     assert cc.main(args) == 0
-    run = json.loads((tmp_path / "out" / "results.json").read_text())["runs"][0]
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    run = doc["runs"][0]
+    assert doc["machine"]["cpu"] == machine.cpu_info()
     assert run["actions"] == ["walking", "running"]
     for proto in ("ours", "reference_cut_rule"):
         assert -1 <= run[proto]["ari"] <= 1 and 0 <= run[proto]["boundary_f1"] <= 1
