@@ -28,10 +28,9 @@ import time
 from pathlib import Path
 
 import benchmark
-import jax
 import numpy as np
 
-from seq2seq_jax import fitting, model, presets, protocols
+from seq2seq_jax import fitting, machine, model, presets, protocols
 from seq2seq_jax.data import subject86_trials as subject86
 
 DRY = {
@@ -57,14 +56,8 @@ FULL = {
 
 
 def device_info() -> dict:
-    dev = jax.devices()[0]
-    info = {
-        "platform": dev.platform,
-        "device": getattr(dev, "device_kind", str(dev)),
-        "devices": jax.device_count(),
-        "jax": jax.__version__,
-        "date": time.strftime("%Y-%m-%d"),
-    }
+    """``machine.describe()`` (the devices, and the host's CPU), the date, and nvidia-smi's line where there is one."""
+    info = {**machine.describe(), "date": time.strftime("%Y-%m-%d")}
     try:
         q = "--query-gpu=name,driver_version,memory.total"
         info["nvidia_smi"] = subprocess.run(
@@ -180,7 +173,7 @@ def state_collection(size: dict) -> dict:
 def markdown(res: dict) -> str:
     d = res["device"]
     lines = [
-        f"# Accelerator run: {d['device']} ({d['platform']}), JAX {d['jax']}, {d['date']}",
+        f"# Accelerator run: {d['device']} ({d['backend']}), JAX {d['jax']}, {d['date']}",
         "",
         f"`nvidia-smi`: {d['nvidia_smi']}; matrix peak here: fp32 {res['peak']['xla_fp32']:.0f} GFLOP/s, bf16 "
         f"inputs {res['peak']['xla_bf16_fp32acc']:.0f} GFLOP/s (n = {res['peak']['n']}).",

@@ -168,7 +168,7 @@ def test_accelerator_script_dry_run_writes_every_stage(tmp_path, data):
     args = ["--dry_run", "--out", str(out), "--data_dir", str(data["data_dir"])]
     assert acc.main(args + (["--mirror", str(data["mirror"])] if data["mirror"] else [])) == 0
     res = json.loads((out / "results.json").read_text())
-    assert res["dry_run"] and res["device"]["platform"] == "cpu" and res["peak"]["xla_fp32"] > 0
+    assert res["dry_run"] and res["device"]["backend"] == "cpu" and res["peak"]["xla_fp32"] > 0
     assert [r["name"] for r in res["throughput"]][:2] == ["paper config, fp32", "paper config, bf16"]
     assert all(r["ms_per_step"] > 0 and r["fraction_of_peak"] > 0 for r in res["throughput"])
     for name in ("paper", "subject86"):
