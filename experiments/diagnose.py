@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import diagnostics, embed, fitting, flags, metrics, presets, protocols, train
+from seq2seq_jax import diagnostics, embed, fitting, flags, machine, metrics, presets, protocols, train
 from seq2seq_jax.data import subject86_trials as s86
 from seq2seq_jax.segmentation.config import SEGMENT_STATS
 
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     p.add_argument("--total_num_actions", type=int, default=5)
     p.add_argument("--seeds", type=int, default=10, help="blended draws: N of them, from --first_seed")
     p.add_argument("--first_seed", type=int, default=0, help="the first blended draw's seed")
-    p.add_argument("--out", default=None, help="write the per-item decompositions here (JSON)")
+    p.add_argument("--out", default=None, help="write the per-item decompositions and the machine here (JSON)")
     flags.add_data_flags(p)
     a = p.parse_args(argv)
     flags.check_max_clip_flag(p, a)
@@ -188,6 +188,7 @@ def main(argv=None) -> int:
         print("\n" + ensemble.strip())
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        results["machine"] = machine.describe()
         Path(a.out).write_text(json.dumps(results, indent=1, default=float))
     return 0
 

@@ -9,7 +9,8 @@ checkpoint scored under several segmentation settings (only k given), plus the r
     python experiments/study.py --spread h256_it500_x3 cpd_wward_states_frames0.5_smooth0.25_minseg2   # over seeds
 
 Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
-stopped and resumed. Results are appended to --out/study.jsonl; the table goes to --out/study.md.
+stopped and resumed. Results are appended to --out/study.jsonl (each new row names the machine that scored it, and
+trained it where "trained" is true); the table goes to --out/study.md.
 """
 
 from __future__ import annotations

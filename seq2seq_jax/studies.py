@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import embed, fitting, metrics, presets, protocols, segmentation
+from seq2seq_jax import embed, fitting, machine, metrics, presets, protocols, segmentation
 from seq2seq_jax.config import ModelConfig
 from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.normalize import NormStats
@@ -227,6 +227,7 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
             done.add((r["config"], r["seed"], r["trial"]))
     loaded = {tr: subject86.load_trial(tr, data_dir, mirror) for tr in trials}
     fill_missing(jsonl, loaded, Path(train_dir), configs)
+    on = machine.summary(machine.describe())  # every new row names the machine that scored (and trained) it
     with open(jsonl, "a") as log:
         for tr, trial in loaded.items():
             for name, raw_cfg in RAW.items():
@@ -239,6 +240,7 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                                 "trial": tr,
                                 "scores": score_raw(trial, raw_cfg),
                                 "seconds_fit": 0.0,
+                                "machine": on,
                             }
                         )
                         + "\n"
@@ -273,6 +275,7 @@ def run_study(configs, seeds, trial_spec, train_dir, out, data_dir=None, mirror=
                                 "seconds_fit": t_fit,
                                 "trained": not finished,
                                 "time": time.time(),
+                                "machine": on,
                             }
                         )
                         + "\n"

@@ -173,6 +173,30 @@ def test_study_table_times_only_runs_that_trained(tmp_path):
     assert row.split("|")[-2].strip() == "70"  # mean of 60 and 80; the restores are not training time
 
 
+def test_study_trains_scores_and_resumes_and_each_row_names_its_machine(tmp_path, data, monkeypatch):
+    """run_study on a tiny config: one row per config x seed x trial (and per baseline), each naming the machine; a
+    second run over the same folders trains and appends nothing."""
+    from seq2seq_jax import protocols
+    from seq2seq_jax import studies as study
+    from seq2seq_jax.config import ModelConfig, TrainConfig
+
+    tiny = (ModelConfig(hidden=16, source=20, target=10), TrainConfig(iterations=10, save_every=10, keep=1))
+    monkeypatch.setattr(study, "CONFIGS", {"tiny": tiny})
+    monkeypatch.setattr(study, "RAW", {"raw_frames": protocols.BASELINE})
+    monkeypatch.setattr(study, "SCORED_ONLY", {"tiny": ("cpd",)})
+    args = (["tiny"], [0], ["09"], tmp_path / "ckpt", tmp_path / "out", data["data_dir"], data["mirror"])
+    md = study.run_study(*args)
+    rows = [json.loads(line) for line in (tmp_path / "out" / "study.jsonl").read_text().splitlines()]
+    assert [(r["config"], r["trial"]) for r in rows] == [("raw_frames", "09"), ("tiny", "09")]
+    assert all(r["machine"] == machine.summary(machine.describe()) for r in rows)
+    assert set(rows[1]["scores"]) == {"cpd"} and rows[1]["trained"] and 0 <= rows[1]["scores"]["cpd"]["ari"] <= 1
+    assert "| tiny | cpd | 1 | 09 |" in md.read_text()
+    study.run_study(*args)
+    assert (tmp_path / "out" / "study.jsonl").read_text().count("\n") == 2
+    with pytest.raises(ValueError, match="unknown config 'h9'"):
+        study.run_study(["h9"], [0], ["09"], tmp_path / "ckpt", tmp_path / "out")
+
+
 def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_work(capsys):
     from seq2seq_jax import presets
 
@@ -322,7 +346,9 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     assert _script("diagnose").main(["--trial", "09", "--out", str(out)] + _data_args(data)) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[1].startswith("subject86 (1)") and "ours" in rows[1] and "frames" in rows[2] and "fcuts" in rows[3]
-    item = json.loads(out.read_text())["subject86"][0]
+    saved = json.loads(out.read_text())
+    assert saved["machine"]["cores"] >= 1 and saved["machine"]["backend"] == jax.default_backend()
+    item = saved["subject86"][0]
     assert item["trial"] == "09" and item["ours"]["true_cuts"] == 5
     stats = {"mean", "std", "mean_std", "motion"}
     assert 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1 and set(item["frames"]["true_cuts_clustered"]) == stats
