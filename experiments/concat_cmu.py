@@ -11,11 +11,11 @@ Prints, for ours (only k = number of actions given; preset concat_cmu: cut at th
 each piece one segment, pieces clustered by the spread of their features) and for the reference's cut rule
 (windows cut where the prediction error exceeds --threshold, states clustered by cosine single linkage): ARI,
 AMI, V-measure, Hungarian accuracy and boundary F1 (a hit within 1 s of a clip join), and the number of splices
-found / clip joins; over several draws, the means and the paired differences to the baseline
-(``protocols.concat_summary``). ``--summarize`` prints the same for the draws of stored results.json files, pooled
-(same settings, each draw once), without training; ``--against`` sets another setting's runs of the same draws
-beside them, draw by draw, and ``--split_by`` reports apart the draws where an action comes from several
-recordings. Results: docs/results/concat_cmu.md, docs/results/heldout_draws.md.
+found / clip joins; over several draws, the means, the paired differences to the baseline and the best of the four
+on each draw, an oracle (``protocols.concat_summary``). ``--summarize`` prints the same for the draws of stored
+results.json files, pooled (same settings, each draw once), without training; ``--against`` sets another setting's
+runs of the same draws beside them, draw by draw, and ``--split_by`` reports apart the draws where an action comes
+from several recordings. Results: docs/results/concat_cmu.md, docs/results/heldout_draws.md.
 """
 
 from __future__ import annotations

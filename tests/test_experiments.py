@@ -454,6 +454,8 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     assert "1 draws in which one of walking comes from two or more recordings" in out
     assert "2 draws in which none of walking comes from two or more recordings" in out
     assert "ours - baseline, paired over 2 draws: ARI +0.150" in out  # draws 0 and 2
+    best = [0.9, 0.5, 0.8]  # per draw, the best of ours, the cut rule (0.1), the baseline and the frames (0.5)
+    assert f"the best of the four on each draw (an oracle): ARI {np.mean(best):.3f} ± {np.std(best):.3f}" in out
     for bad, msg in (
         ([a, write("c.json", [draw(5, 0.5, 0.5, same)], source=50)], "preset.model.source 25 vs 50"),
         ([a, write("d.json", [draw(6, 0.5, 0.5, same)], blend=0.0)], "data.blend 0.5 vs 0.0"),
