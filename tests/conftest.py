@@ -1,4 +1,5 @@
-"""Test set-up: 8 fake CPU devices (for the sharding tests), strict rank promotion, and the data mirror.
+"""Test set-up: 8 fake CPU devices (for the sharding tests), strict rank promotion, a compilation cache, and the
+data mirror.
 
 The data tests go through the real fetch-and-verify code: files are copied from the mirror
 (``$SEQ2SEQ_JAX_MIRROR``, else ``../shared/data`` beside the repository when it exists) into a fresh data
@@ -24,6 +25,19 @@ def _mirror():
         return Path(m)
     shared = REPO.parent / "shared" / "data"
     return shared if shared.is_dir() else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def xla_cache(tmp_path_factory):
+    """A folder of compiled XLA programs for the run (JAX's persistent compilation cache): the tests train and
+    segment many tiny models of the same shapes, and each program compiles once. One folder per xdist worker (JAX
+    writes the entries without locking), in pytest's temporary root (removed after a few runs), so nothing leaks
+    from one run into the next."""
+    folder = tmp_path_factory.getbasetemp() / "xla_cache"
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder
 
 
 @pytest.fixture(scope="session")
