@@ -6,6 +6,7 @@
     python experiments/concat_cmu.py --num_actions 3 --total_num_actions 5 --seeds 10 --together --cpu_devices 2
     python experiments/concat_cmu.py --summarize out/a/results.json out/b/results.json   # pool stored sweeps
     python experiments/concat_cmu.py --summarize out/a/results.json --against out/c/results.json  # two settings
+    python experiments/concat_cmu.py --dataset regimes --num_actions 4 --total_num_actions 8 --blend 0.5 --seeds 10
 
 Prints, for ours (only k = number of actions given; preset concat_cmu: cut at the splices found in the frames,
 each piece one segment, pieces clustered by the spread of their features) and for the reference's cut rule
@@ -15,7 +16,9 @@ found / clip joins; over several draws, the means, the paired differences to the
 on each draw, an oracle (``protocols.concat_summary``). ``--summarize`` prints the same for the draws of stored
 results.json files, pooled (same settings, each draw once), without training; ``--against`` sets another setting's
 runs of the same draws beside them, draw by draw, and ``--split_by`` reports apart the draws where an action comes
-from several recordings. Results: docs/results/concat_cmu.md, docs/results/heldout_draws.md.
+from several recordings. ``--dataset regimes`` (or ``regimes_paired``) draws synthetic recordings in which
+--num_actions regimes of motion recur (``synthetic.switching_regimes``), scored the same way. Results:
+docs/results/concat_cmu.md, docs/results/heldout_draws.md, docs/results/synthetic_regimes.md.
 """
 
 from __future__ import annotations
@@ -34,7 +37,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="cmu", choices=("cmu", "h36m"))
+    p.add_argument(
+        "--dataset",
+        default="cmu",
+        choices=("cmu", "h36m") + protocols.REGIME_DATASETS,
+        help="cmu: CMU action clips; regimes, regimes_paired: synthetic recordings in which --num_actions regimes of "
+        "motion recur over --total_num_actions segments (regimes_paired: in pairs that share a posture)",
+    )
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=None, help="clips in all (default: num_actions)")
     p.add_argument("--actions", default=None, help="comma-separated action names instead of a random draw")
@@ -83,6 +92,10 @@ def parse_args(argv=None):
             "the H3.6M data is licensed and not distributed; read your copy with "
             "seq2seq_jax.data.readers.read_h36m_txt and use the Python API"
         )
+    if a.dataset in protocols.REGIME_DATASETS and (a.actions or a.max_clip_s or a.gen_video or a.split != "train"):
+        p.error(
+            f"--dataset {a.dataset} draws synthetic regimes: --actions, --split, --max_clip_s and --gen_video are CMU's"
+        )
     flags.check_max_clip_flag(p, a)
     a.config = flags.resolve(p, a)
     flags.check_together_flags(p, a)
@@ -106,6 +119,7 @@ def _fits(a, seeds):
             a.mirror,
             blend_s=a.blend,
             max_clip_s=a.max_clip_s,
+            dataset=a.dataset,
         )
         for s in seeds
     )

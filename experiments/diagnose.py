@@ -5,6 +5,8 @@
     python experiments/diagnose.py --s86_dirs checkpoints/subject86 runs/s86_seed1 runs/s86_seed2
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --num_actions 3 --total_num_actions 5
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --first_seed 10   # draws 10 .. 19
+    python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/rg/ckpt --dataset regimes_paired \
+        --num_actions 4 --total_num_actions 8         # concat_cmu.py --dataset regimes_paired's draws
 
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
 Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N [--seed S] --train_dir DIR``
@@ -21,7 +23,9 @@ or draws of:
 - spurious and missed change points (between two pieces of one majority true class; true boundaries' tolerance
   windows no change point is matched to), the preset's clustering of the pieces left without the spurious ones,
   and of ours, how many of the spurious change points the frames' own search places too (two views seeing one
-  change in the motion).
+  change in the motion);
+- lag: how late the change points come, median and mean over the true boundaries that have one in their tolerance
+  window (seconds from the boundary to the nearest change point there; ``diagnostics.offsets``).
 
 A third row per data set ("fcuts") does the same for the change points the same search places in the frames
 alone, the pieces still clustered by the embedding (its first columns: the preset's descriptor on those pieces):
@@ -74,7 +78,9 @@ def _row(name: str, items: list[dict], stats: str) -> str:
         if not pre:
             wrong = f"{m((v,), 'spurious_cuts'):4.1f} {m((v,), 'missed_cuts'):4.1f} "
             wrong += f"{m((v, 'cuts_without_spurious'), 'ari'):.3f}"
-            wrong += f" {m((v,), 'spurious_also_in_frames'):4.1f}" if v == "ours" else ""
+            wrong += f" {m((v,), 'spurious_also_in_frames'):4.1f}" if v == "ours" else "     "
+            lags = [o for it in items for o in it[v]["cut_offsets_s"]]
+            wrong += f" | {np.median(lags):+.3f} {np.mean(lags):+.3f}" if lags else " |      -      -"
         out.append(
             f"{name:18s} {view:6s} {pipe[0]:.3f} {pipe[1]:.3f} {pipe[2]:.3f} | {cut[0]:.3f} {cut[1]:.3f} | "
             + " ".join(f"{c:.3f}" for c in clu)
@@ -91,6 +97,7 @@ HEADER = (
     + " | our cuts clustered ARI: "
     + " ".join(SEGMENT_STATS)
     + " | cuts / true | spurious missed, ARI without the spurious, (ours) spurious the frames place too"
+    + " | lag s: median mean"
 )
 
 
@@ -135,6 +142,12 @@ def main(argv=None) -> int:
     p.add_argument("--trial", nargs="+", default=["all"], help="subject-86 trials (default: all that can be had)")
     p.add_argument("--blend_dir", default=None, help="checkpoints of concat_cmu.py --blend draws")
     p.add_argument("--blend", type=float, default=0.5)
+    p.add_argument(
+        "--dataset",
+        default="cmu",
+        choices=("cmu",) + protocols.REGIME_DATASETS,
+        help="what --blend_dir's draws are (concat_cmu.py --dataset): CMU clips or synthetic regimes",
+    )
     flags.add_max_clip_flag(p)
     p.add_argument("--num_actions", type=int, default=3)
     p.add_argument("--total_num_actions", type=int, default=5)
@@ -173,6 +186,7 @@ def main(argv=None) -> int:
                 a.blend_dir,
                 blend_s=a.blend,
                 max_clip_s=a.max_clip_s,
+                dataset=a.dataset,
                 **data,
             )
             fits = [train.load(m)[:2] for m in fitting.saved_members(ckpt)]
@@ -180,7 +194,7 @@ def main(argv=None) -> int:
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
             it = _decompose(fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg)
             items.append({"seed": seed, **it})
-        name = f"blend {a.num_actions}a{a.total_num_actions}c ({len(items)})"
+        name = f"{'blend' if a.dataset == 'cmu' else a.dataset} {a.num_actions}a{a.total_num_actions}c ({len(items)})"
         print(_row(name, items, cfg.segment_stats))
         ensemble += "\n" + _ensemble_rows(name, items)
         results[name] = items

@@ -16,6 +16,10 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
   placed none would score with this clustering); with an embedding, ``spurious_also_in_frames``: how many of the
   spurious change points the frames' own search places too (within the shortest segment), i.e. whether two views
   see the same change in the motion there;
+- ``cut_offsets_s``: for each true boundary with a change point in its tolerance window, the nearest one's offset
+  from it in seconds (positive: late). The decoder states of a window show a change of motion only from the next
+  window on, so the embedding's change points come late by about half a target window
+  (docs/results/synthetic_regimes.md);
 - ``frames_cuts_true_labels`` / ``frames_cuts_clustered`` (with an embedding): the same two for the change points
   the same search places in the frames alone, the pieces still clustered by the embedding: what the embedding
   adds to the change points, apart from what it adds to the clustering.
@@ -76,6 +80,18 @@ def missed(cuts_N, windows) -> int:
     return len(windows) - metrics.boundary_scores(cuts_N, windows)["boundaries_matched"]
 
 
+def offsets(cuts_N, windows) -> list[int]:
+    """For each tolerance window (one per true boundary, at its middle) that holds a change point: the nearest such
+    change point minus the boundary, in frames (positive: the change point comes late)."""
+    out = []
+    for lo, hi in windows:
+        mid = (lo + hi) / 2
+        inside = [c for c in cuts_N if lo <= c <= hi]
+        if inside:
+            out.append(int(round(min(inside, key=lambda c: abs(c - mid)) - mid)))
+    return out
+
+
 def _linkage(cfg: SegmentConfig, stats: str) -> str:
     """cfg's linkage, or average linkage for the spread descriptors when cfg's works on segment means only."""
     return "average" if cfg.linkage == "ward_whitened" and stats != "mean" else cfg.linkage
@@ -121,6 +137,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "true_cuts": int(truth_pieces.max()),
         "spurious_cuts": len(wrong),
         "missed_cuts": missed(cuts_N, windows),
+        "cut_offsets_s": [o / fps for o in offsets(cuts_N, windows)],
         "cuts_without_spurious": metrics.all_metrics(
             true_T, cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)])[0], windows
         ),

@@ -13,7 +13,7 @@ import numpy as np
 
 from seq2seq_jax import embed, fitting, metrics, plots, segmentation
 from seq2seq_jax.checkpoint import CheckpointError
-from seq2seq_jax.data import cmu
+from seq2seq_jax.data import cmu, synthetic
 from seq2seq_jax.data import subject86_trials as subject86
 from seq2seq_jax.data.sources import DataError
 from seq2seq_jax.presets import Preset
@@ -26,6 +26,7 @@ BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0, cpd_smo
 BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment means (no model)"
 FRAMES_NOTE = "our segmentation, the same settings, on PCA of the frames (no model)"
 CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip join is a hit
+REGIME_DATASETS = ("regimes", "regimes_paired")  # concat_draw's synthetic draws (synthetic.switching_regimes)
 
 
 def frames_only(z_TxD, k: int, fps: float, seg_cfg: segmentation.SegmentConfig):
@@ -241,10 +242,21 @@ def concat_draw(
     mirror=None,
     blend_s: float = 0.0,
     max_clip_s: float | None = None,
+    dataset: str = "cmu",
 ):
     """(sequence, its checkpoint folder, data description) of one case-(i) draw (joins blended over
     ``blend_s`` seconds when > 0: ``cmu.blend_clips``; recordings cut to ``max_clip_s`` seconds when given:
-    ``cmu.crop_windows``)."""
+    ``cmu.crop_windows``). ``dataset`` "regimes" or "regimes_paired": a synthetic draw instead
+    (``synthetic.switching_regimes``: ``num_actions`` regimes in ``total_num_actions`` segments, the second with
+    regimes in pairs that share a posture); ``actions``, ``split`` and ``max_clip_s`` are CMU's only."""
+    if dataset in REGIME_DATASETS:
+        if actions or max_clip_s:
+            raise DataError(f"--dataset {dataset} draws its regimes: leave out --actions and --max_clip_s")
+        seq = synthetic.switching_regimes(
+            seed, num_actions, total_num_actions, blend_s, shared_postures=dataset == "regimes_paired"
+        )
+        name = f"{dataset}_seed{seed}_{num_actions}k_{len(seq.clips)}segments_blend{blend_s:g}"
+        return seq, Path(train_dir) / name, {"synthetic": dataset, "seed": seed, "blend_s": blend_s}
     seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror, blend_s, max_clip_s)
     name = (
         f"seed{seed}_"

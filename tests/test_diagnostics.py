@@ -146,9 +146,13 @@ def test_spurious_change_points_are_counted_dropped_and_checked_against_the_fram
     assert diagnostics.spurious([100, 250, 400], y) == [100, 400]  # not 250: the piece 250-400 is mostly class 1
     assert diagnostics.missed([100, 500], windows) == 1 and diagnostics.missed([310], windows) == 0
     assert diagnostics.missed([320], [(250, 350), (300, 400)]) == 1  # one change point serves one of two boundaries
+    # how late: the nearest change point inside each window, from the boundary at its middle; none inside: left out
+    assert diagnostics.offsets([100, 290, 312, 500], windows) == [-10]
+    assert diagnostics.offsets([312, 900], [(200, 400), (700, 800)]) == [12]
     cfg = SegmentConfig(linkage="ward_whitened", frames_weight=0.3, min_segments_over_k=0, frames_in_clustering=False)
     d = diagnostics.decompose(states, frames, y, 2, fps, windows, cfg)
     assert d["cuts"] == 3 and d["spurious_cuts"] == 2 and d["missed_cuts"] == 0
+    assert len(d["cut_offsets_s"]) == 1 and abs(d["cut_offsets_s"][0]) < 0.5  # the one boundary, found near 300
     assert d["pipeline"]["ari"] < 0.1 and d["cuts_without_spurious"]["ari"] == 1.0
     assert d["spurious_also_in_frames"] == 0
     assert diagnostics.decompose(states, states, y, 2, fps, windows, cfg)["spurious_also_in_frames"] == 2

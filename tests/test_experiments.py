@@ -110,6 +110,46 @@ def test_concat_cmu_tiny_run(tmp_path, data, capsys):
     assert "unknown action 'dancing'" in capsys.readouterr().err
 
 
+def test_concat_cmu_scores_synthetic_regimes_and_refuses_cmu_flags_with_them(tmp_path, capsys):
+    cc = _script("concat_cmu")
+    tiny = ["--preset", "generic", "--hidden", "16", "--iterations", "20", "--quiet", "--no_plots"]
+    args = ["--dataset", "regimes_paired", "--num_actions", "3", "--total_num_actions", "5", "--blend", "0.5"]
+    args += ["--seeds", "2", "--seed", "4", "--train_dir", str(tmp_path / "ckpt"), "--out", str(tmp_path / "out")]
+    assert cc.main(args + tiny) == 0
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    from seq2seq_jax.data import synthetic
+
+    for run in doc["runs"]:
+        seq = synthetic.switching_regimes(run["seed"], 3, 5, 0.5, shared_postures=True)
+        assert run["actions"] == list(seq.actions) and run["frames"] == len(seq.frames)
+        assert [c[2] for c in run["clips"][1:]] == seq.boundaries
+        assert Path(run["checkpoint"]).name.startswith(f"regimes_paired_seed{run['seed']}_3k_5segments")
+        for proto in ("ours", "reference_cut_rule", "baseline", "frames_ours"):
+            assert -1 <= run[proto]["ari"] <= 1
+    assert [r["seed"] for r in doc["runs"]] == [4, 5] and doc["args"]["dataset"] == "regimes_paired"
+    out = capsys.readouterr().out
+    assert "ours - baseline, paired over 2 draws" in out and "regime_0" in out
+    # pooled by --summarize like any sweep; the other family is other data and is not pooled with it
+    assert cc.main(["--summarize", str(tmp_path / "out" / "results.json")]) == 0
+    assert "2 draws from 1 file(s)" in capsys.readouterr().out
+    # diagnose.py reads the same draws back from their checkpoints
+    dg = ["--s86_dirs", "none", "--blend_dir", str(tmp_path / "ckpt"), "--dataset", "regimes_paired"]
+    dg += ["--num_actions", "3", "--total_num_actions", "5", "--seeds", "2", "--first_seed", "4", "--preset", "generic"]
+    assert _script("diagnose").main(dg + ["--out", str(tmp_path / "d.json")]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("regimes_paired 3a5c (2)")
+    items = json.loads((tmp_path / "d.json").read_text())["regimes_paired 3a5c (2)"]
+    assert [i["seed"] for i in items] == [4, 5] and all(0 < i["ours"]["cuts_true_labels"]["ari"] <= 1 for i in items)
+    assert cc.main(args[:-2] + ["--dataset", "regimes", "--out", str(tmp_path / "o2"), "--seeds", "1"] + tiny) == 0
+    paths = [str(tmp_path / d / "results.json") for d in ("out", "o2")]
+    assert cc.main(["--summarize", *paths]) == 2
+    assert "other settings" in capsys.readouterr().err
+    for bad in (["--actions", "walking,running"], ["--max_clip_s", "8"], ["--gen_video"], ["--split", "test"]):
+        with pytest.raises(SystemExit) as e:
+            cc.main(args + tiny + bad)
+        assert e.value.code == 2
+        assert "draws synthetic regimes" in capsys.readouterr().err
+
+
 def test_concat_cmu_seeds_trained_together_equal_each_alone(tmp_path, data, capsys):
     from seq2seq_jax import train
 

@@ -115,3 +115,41 @@ def test_case_i_recordings_cut_to_max_clip_s(data):
     _, d_cut, info_cut = protocols.concat_draw(*args, max_clip_s=4.0)
     assert d_cut.name == d_whole.name + "_max4s" and "case_i_crops" not in info_whole
     assert info_cut["case_i_crops"] == [list(c) for c in cut.crops] and info_cut["max_clip_s"] == 4.0
+
+
+def test_switching_regimes_recur_change_at_every_join_and_leave_no_splice():
+    from seq2seq_jax import segmentation
+    from seq2seq_jax.data import synthetic
+    from seq2seq_jax.data.normalize import NormStats
+
+    seq = synthetic.switching_regimes(3, 4, 9)
+    again = synthetic.switching_regimes(3, 4, 9)
+    np.testing.assert_array_equal(seq.frames, again.frames)  # seeded
+    assert not np.array_equal(seq.frames[:100], synthetic.switching_regimes(4, 4, 9).frames[:100])
+    order = [seq.actions.index(c[0]) for c in seq.clips]
+    assert len(order) == 9 and sorted(set(order)) == [0, 1, 2, 3]  # every regime, then recurrences
+    assert all(a != b for a, b in zip(order, order[1:]))  # every join is a change of regime
+    cuts = np.flatnonzero(np.diff(seq.labels)) + 1
+    assert cuts.tolist() == seq.boundaries and len(seq.labels) == len(seq.frames)
+    lengths = np.diff([0, *seq.boundaries, len(seq.frames)]) / seq.fps
+    lo, hi = synthetic.REGIME_SECONDS
+    assert lengths.min() > lo - 0.6 and lengths.max() < hi + 0.6  # each segment 3-10 s, less or more half a blend
+    z = NormStats.fit(seq.frames).apply(seq.frames)
+    assert len(segmentation.splices(z, seq.fps)) == 0  # the joins are cross-faded: nothing leaps
+    jump = np.abs(np.diff(z, axis=0)).max(1)
+    assert all(jump[b - 1] < 10 * np.median(jump) for b in seq.boundaries)
+    # plain joins (no blend) do leap: the regimes differ, so the test above could fail
+    assert (
+        len(segmentation.splices(NormStats.fit(f := synthetic.switching_regimes(3, 4, 9, 0.0).frames).apply(f), 120))
+        > 0
+    )
+    # regimes_paired: regimes 2i and 2i + 1 sit about one posture, so their segments' means are far closer than
+    # those of two regimes of different pairs
+    paired = synthetic.switching_regimes(5, 4, 12, shared_postures=True)
+    lab = paired.labels
+    means = np.stack([paired.frames[lab == r].mean(0) for r in range(4)])
+    d = np.linalg.norm(means[:, None] - means[None], axis=-1)
+    assert max(d[0, 1], d[2, 3]) < 0.5 * min(d[0, 2], d[0, 3], d[1, 2], d[1, 3])
+    for k, n, blend, why in ((1, 4, 0.5, "k >= 2"), (4, 3, 0.5, "segments >= k"), (3, 6, 2.0, "blend_s must be")):
+        with pytest.raises(DataError, match=why):
+            synthetic.switching_regimes(0, k, n, blend)

@@ -172,12 +172,13 @@ def crop_windows(seed: int, lengths, max_clip_s: float | None) -> list[tuple[int
     return out
 
 
-def blend_clips(clips, overlap: int) -> tuple[np.ndarray, list[int]]:
+def blend_clips(clips, overlap: int, root=(0, 2)) -> tuple[np.ndarray, list[int]]:
     """Joins clips of CMU exponential-map frames (root position first, then the root's and the joints' angles):
-    each clip's horizontal root position (channels 0 and 2) is shifted to continue where the previous clip
-    ends, and the last ``overlap`` frames of a clip are cross-faded (a smooth ramp) into the first ``overlap``
-    of the next, so that no channel jumps at the join. Returns (frames, start frame of each clip: the middle of
-    each cross-fade). ``overlap`` 0: plain concatenation."""
+    each clip's horizontal root position (channels ``root``: 0 and 2; none for signals without one) is shifted to
+    continue where the previous clip ends, and the last ``overlap`` frames of a clip are cross-faded (a smooth
+    ramp) into the first ``overlap`` of the next, so that no channel jumps at the join. Returns (frames, start frame
+    of each clip: the middle of each cross-fade). ``overlap`` 0: plain concatenation."""
+    root = list(root)
     out = np.asarray(clips[0], np.float64)
     starts = [0]
     for nxt in clips[1:]:
@@ -186,7 +187,7 @@ def blend_clips(clips, overlap: int) -> tuple[np.ndarray, list[int]]:
             starts.append(len(out))
             out = np.concatenate([out, nxt])
             continue
-        nxt[:, [0, 2]] += out[-overlap, [0, 2]] - nxt[0, [0, 2]]  # walk on from where the last clip was
+        nxt[:, root] += out[-overlap, root] - nxt[0, root]  # walk on from where the last clip was
         w = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, overlap))[:, None]  # 0 -> 1, flat at both ends
         mixed = (1 - w) * out[-overlap:] + w * nxt[:overlap]
         starts.append(len(out) - overlap + overlap // 2)
