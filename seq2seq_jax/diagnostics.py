@@ -18,7 +18,7 @@ k classes. ``decompose`` scores each step alone against the truth, on one record
   see the same change in the motion there;
 - ``cut_offsets_s``: for each true boundary with a change point in its tolerance window, the nearest one's offset
   from it in seconds (positive: late). The decoder states of a window show a change of motion only from the next
-  window on, so the embedding's change points come late by about half a target window
+  window on, so the embedding's change points come late, by up to one target window
   (docs/results/synthetic_regimes.md);
 - ``frames_cuts_true_labels`` / ``frames_cuts_clustered`` (with an embedding): the same two for the change points
   the same search places in the frames alone, the pieces still clustered by the embedding: what the embedding
