@@ -92,10 +92,7 @@ def parse_args(argv=None):
             "the H3.6M data is licensed and not distributed; read your copy with "
             "seq2seq_jax.data.readers.read_h36m_txt and use the Python API"
         )
-    if a.dataset in protocols.REGIME_DATASETS and (a.actions or a.max_clip_s or a.gen_video or a.split != "train"):
-        p.error(
-            f"--dataset {a.dataset} draws synthetic regimes: --actions, --split, --max_clip_s and --gen_video are CMU's"
-        )
+    flags.check_dataset_flags(p, a)
     flags.check_max_clip_flag(p, a)
     a.config = flags.resolve(p, a)
     flags.check_together_flags(p, a)

@@ -156,6 +156,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="write the per-item decompositions and the machine here (JSON)")
     flags.add_data_flags(p)
     a = p.parse_args(argv)
+    flags.check_dataset_flags(p, a)
     flags.check_max_clip_flag(p, a)
     cfg = presets.get(a.preset).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}

@@ -286,6 +286,23 @@ def check_max_clip_flag(parser: argparse.ArgumentParser, args: argparse.Namespac
         )
 
 
+def check_dataset_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuses, with a synthetic ``--dataset`` (``protocols.REGIME_DATASETS``), the flags of CMU draws that the
+    script has and that were given (--actions, --split other than train, --max_clip_s, --gen_video); exits through
+    ``parser.error`` naming them."""
+    from seq2seq_jax.protocols import REGIME_DATASETS
+
+    cmu_only = {
+        "--actions": getattr(args, "actions", None),
+        "--split": getattr(args, "split", "train") != "train",
+        "--max_clip_s": getattr(args, "max_clip_s", None),
+        "--gen_video": getattr(args, "gen_video", False),
+    }
+    given = [flag for flag, value in cmu_only.items() if value]
+    if args.dataset in REGIME_DATASETS and given:
+        parser.error(f"--dataset {args.dataset} draws synthetic regimes: {', '.join(given)} only apply to CMU draws")
+
+
 def run_guarded(body) -> int | None:
     """Calls ``body()`` and returns None, or the exit status after printing why it stopped: 2 for a data or
     checkpoint problem (``error: ...``), 128 + the signal for a training stopped by a signal (its message says

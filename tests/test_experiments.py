@@ -147,7 +147,10 @@ def test_concat_cmu_scores_synthetic_regimes_and_refuses_cmu_flags_with_them(tmp
         with pytest.raises(SystemExit) as e:
             cc.main(args + tiny + bad)
         assert e.value.code == 2
-        assert "draws synthetic regimes" in capsys.readouterr().err
+        assert f"draws synthetic regimes: {bad[0]} only apply to CMU draws" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # diagnose.py refuses them too, before loading anything
+        _script("diagnose").main(dg + ["--max_clip_s", "8"])
+    assert e.value.code == 2 and "draws synthetic regimes: --max_clip_s only" in capsys.readouterr().err
 
 
 def test_concat_cmu_seeds_trained_together_equal_each_alone(tmp_path, data, capsys):
