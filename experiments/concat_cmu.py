@@ -17,7 +17,9 @@ on each draw, an oracle (``protocols.concat_summary``). ``--summarize`` prints t
 results.json files, pooled (same settings, each draw once), without training; ``--against`` sets another setting's
 runs of the same draws beside them, draw by draw, and ``--split_by`` reports apart the draws where an action comes
 from several recordings. ``--dataset regimes`` (or ``regimes_paired``) draws synthetic recordings in which
---num_actions regimes of motion recur (``synthetic.switching_regimes``), scored the same way. Results:
+--num_actions regimes of motion recur (``synthetic.switching_regimes``), and ``--dataset s86_shuffled`` a
+subject-86 development trial cut into pieces of 3-6 s and re-ordered (``subject86_trials.shuffled_trial``: its own
+classes, more segments per class), both scored the same way. Results:
 docs/results/concat_cmu.md, docs/results/heldout_draws.md, docs/results/synthetic_regimes.md.
 """
 
@@ -40,11 +42,12 @@ def parse_args(argv=None):
     p.add_argument(
         "--dataset",
         default="cmu",
-        choices=("cmu", "h36m") + protocols.REGIME_DATASETS,
+        choices=("cmu", "h36m") + protocols.DRAWN_DATASETS,
         help="cmu: CMU action clips; regimes, regimes_paired: synthetic recordings in which --num_actions regimes of "
-        "motion recur over --total_num_actions segments (regimes_paired: in pairs that share a posture)",
+        "motion recur over --total_num_actions segments (regimes_paired: in pairs that share a posture); "
+        "s86_shuffled: a subject-86 development trial (the seed picks which) cut into pieces and re-ordered",
     )
-    p.add_argument("--num_actions", type=int, default=3)
+    p.add_argument("--num_actions", type=int, default=None, help="actions drawn (default 3)")
     p.add_argument("--total_num_actions", type=int, default=None, help="clips in all (default: num_actions)")
     p.add_argument("--actions", default=None, help="comma-separated action names instead of a random draw")
     p.add_argument("--split", default="train", choices=("train", "test"))

@@ -145,18 +145,18 @@ def main(argv=None) -> int:
     p.add_argument(
         "--dataset",
         default="cmu",
-        choices=("cmu",) + protocols.REGIME_DATASETS,
-        help="what --blend_dir's draws are (concat_cmu.py --dataset): CMU clips or synthetic regimes",
+        choices=("cmu",) + protocols.DRAWN_DATASETS,
+        help="what --blend_dir's draws are (concat_cmu.py --dataset): CMU clips, synthetic regimes or shuffled trials",
     )
     flags.add_max_clip_flag(p)
-    p.add_argument("--num_actions", type=int, default=3)
-    p.add_argument("--total_num_actions", type=int, default=5)
+    p.add_argument("--num_actions", type=int, default=None, help="default 3")
+    p.add_argument("--total_num_actions", type=int, default=None, help="default 5")
     p.add_argument("--seeds", type=int, default=10, help="blended draws: N of them, from --first_seed")
     p.add_argument("--first_seed", type=int, default=0, help="the first blended draw's seed")
     p.add_argument("--out", default=None, help="write the per-item decompositions and the machine here (JSON)")
     flags.add_data_flags(p)
     a = p.parse_args(argv)
-    flags.check_dataset_flags(p, a)
+    flags.check_dataset_flags(p, a, 3, 5)
     flags.check_max_clip_flag(p, a)
     cfg = presets.get(a.preset).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
@@ -195,7 +195,8 @@ def main(argv=None) -> int:
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
             it = _decompose(fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg)
             items.append({"seed": seed, **it})
-        name = f"{'blend' if a.dataset == 'cmu' else a.dataset} {a.num_actions}a{a.total_num_actions}c ({len(items)})"
+        size = "" if a.dataset == protocols.SHUFFLED_DATASET else f" {a.num_actions}a{a.total_num_actions}c"
+        name = f"{'blend' if a.dataset == 'cmu' else a.dataset}{size} ({len(items)})"
         print(_row(name, items, cfg.segment_stats))
         ensemble += "\n" + _ensemble_rows(name, items)
         results[name] = items

@@ -286,11 +286,18 @@ def check_max_clip_flag(parser: argparse.ArgumentParser, args: argparse.Namespac
         )
 
 
-def check_dataset_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuses, with a synthetic ``--dataset`` (``protocols.REGIME_DATASETS``), the flags of CMU draws that the
-    script has and that were given (--actions, --split other than train, --max_clip_s, --gen_video); exits through
-    ``parser.error`` naming them."""
-    from seq2seq_jax.protocols import REGIME_DATASETS
+def check_dataset_flags(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    num_actions: int = 3,
+    total_num_actions: int | None = None,
+) -> None:
+    """Refuses, with a ``--dataset`` other than CMU clips (``protocols.DRAWN_DATASETS``), the flags of CMU draws that
+    the script has and that were given (--actions, --split other than train, --max_clip_s, --gen_video), and with
+    ``s86_shuffled`` (whose seed picks the trial and its classes) --num_actions and --total_num_actions; exits through
+    ``parser.error`` naming them. Then fills in the defaults of --num_actions and --total_num_actions (parsed with
+    default None) for the datasets that take them."""
+    from seq2seq_jax.protocols import DRAWN_DATASETS, SHUFFLED_DATASET
 
     cmu_only = {
         "--actions": getattr(args, "actions", None),
@@ -298,9 +305,15 @@ def check_dataset_flags(parser: argparse.ArgumentParser, args: argparse.Namespac
         "--max_clip_s": getattr(args, "max_clip_s", None),
         "--gen_video": getattr(args, "gen_video", False),
     }
-    given = [flag for flag, value in cmu_only.items() if value]
-    if args.dataset in REGIME_DATASETS and given:
-        parser.error(f"--dataset {args.dataset} draws synthetic regimes: {', '.join(given)} only apply to CMU draws")
+    if args.dataset == SHUFFLED_DATASET:
+        cmu_only.update({"--num_actions": args.num_actions is not None, "--total_num_actions": args.total_num_actions})
+    given = [flag for flag, value in cmu_only.items() if value is not None and value is not False]
+    if args.dataset in DRAWN_DATASETS and given:
+        what = "development trials of subject 86" if args.dataset == SHUFFLED_DATASET else "synthetic regimes"
+        parser.error(f"--dataset {args.dataset} draws {what}: {', '.join(given)} only apply to CMU draws")
+    if args.dataset != SHUFFLED_DATASET:
+        args.num_actions = num_actions if args.num_actions is None else args.num_actions
+        args.total_num_actions = total_num_actions if args.total_num_actions is None else args.total_num_actions
 
 
 def run_guarded(body) -> int | None:

@@ -27,6 +27,8 @@ BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment
 FRAMES_NOTE = "our segmentation, the same settings, on PCA of the frames (no model)"
 CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip join is a hit
 REGIME_DATASETS = ("regimes", "regimes_paired")  # concat_draw's synthetic draws (synthetic.switching_regimes)
+SHUFFLED_DATASET = "s86_shuffled"  # concat_draw's development trials cut and re-ordered (subject86.shuffled_trial)
+DRAWN_DATASETS = REGIME_DATASETS + (SHUFFLED_DATASET,)  # concat_draw's draws other than CMU clips
 
 
 def frames_only(z_TxD, k: int, fps: float, seg_cfg: segmentation.SegmentConfig):
@@ -248,7 +250,20 @@ def concat_draw(
     ``blend_s`` seconds when > 0: ``cmu.blend_clips``; recordings cut to ``max_clip_s`` seconds when given:
     ``cmu.crop_windows``). ``dataset`` "regimes" or "regimes_paired": a synthetic draw instead
     (``synthetic.switching_regimes``: ``num_actions`` regimes in ``total_num_actions`` segments, the second with
-    regimes in pairs that share a posture); ``actions``, ``split`` and ``max_clip_s`` are CMU's only."""
+    regimes in pairs that share a posture); ``actions``, ``split`` and ``max_clip_s`` are CMU's only. ``dataset``
+    "s86_shuffled": a subject-86 development trial cut into pieces and re-ordered (``subject86.shuffled_trial``; the
+    seed picks the trial and the cuts, so ``num_actions`` and ``total_num_actions`` must be None)."""
+    if dataset == SHUFFLED_DATASET:
+        if actions or max_clip_s or num_actions is not None or total_num_actions is not None:
+            raise DataError(
+                f"--dataset {dataset}: the seed picks the trial, its classes and its pieces; leave out --actions, "
+                "--max_clip_s, --num_actions and --total_num_actions"
+            )
+        seq = subject86.shuffled_trial(seed, blend_s, data_dir, mirror)
+        trial = seq.clips[0][1].split()[-1]
+        name = f"{dataset}_seed{seed}_trial{trial}_{len(seq.actions)}k_{len(seq.clips)}segments_blend{blend_s:g}"
+        info = {"subject86_shuffled": trial, "seed": seed, "blend_s": blend_s, "pieces": [list(c) for c in seq.crops]}
+        return seq, Path(train_dir) / name, info
     if dataset in REGIME_DATASETS:
         if actions or max_clip_s:
             raise DataError(f"--dataset {dataset} draws its regimes: leave out --actions and --max_clip_s")

@@ -153,6 +153,38 @@ def test_concat_cmu_scores_synthetic_regimes_and_refuses_cmu_flags_with_them(tmp
     assert e.value.code == 2 and "draws synthetic regimes: --max_clip_s only" in capsys.readouterr().err
 
 
+def test_concat_cmu_scores_shuffled_development_trials_and_refuses_what_the_seed_decides(tmp_path, data, capsys):
+    from seq2seq_jax.data import subject86_trials as subject86
+
+    cc, dg = _script("concat_cmu"), _script("diagnose")
+    tiny = ["--preset", "generic", "--hidden", "16", "--iterations", "20", "--quiet", "--no_plots"]
+    args = ["--dataset", "s86_shuffled", "--blend", "0.5", "--seeds", "1", "--seed", "9"] + _data_args(data)
+    args += ["--train_dir", str(tmp_path / "ckpt"), "--out", str(tmp_path / "out")]
+    assert cc.main(args + tiny) == 0
+    run = json.loads((tmp_path / "out" / "results.json").read_text())["runs"][0]
+    seq = subject86.shuffled_trial(9, **data)
+    assert (
+        run["actions"] == list(seq.actions)
+        and run["frames"] == len(seq.frames)
+        and run["crops"] == [list(c) for c in seq.crops]
+    )
+    assert (
+        Path(run["checkpoint"]).name
+        == f"s86_shuffled_seed9_trial09_{len(seq.actions)}k_{len(seq.clips)}segments_blend0.5"
+    )
+    assert all(-1 <= run[p]["ari"] <= 1 for p in ("ours", "reference_cut_rule", "baseline", "frames_ours"))
+    assert "walking" in capsys.readouterr().out
+    d = ["--s86_dirs", "none", "--blend_dir", str(tmp_path / "ckpt"), "--dataset", "s86_shuffled", "--seeds", "1"]
+    assert dg.main(d + ["--first_seed", "9", "--preset", "generic"] + _data_args(data)) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("s86_shuffled (1)")
+    for bad in (["--num_actions", "3"], ["--total_num_actions", "5"], ["--max_clip_s", "8"], ["--split", "test"]):
+        for script, argv in ((cc, args + tiny), (dg, d))[: 1 if bad[0] == "--split" else 2]:  # diagnose: no --split
+            with pytest.raises(SystemExit) as e:
+                script.main(argv + bad)
+            assert e.value.code == 2
+            assert f"draws development trials of subject 86: {bad[0]} only apply" in capsys.readouterr().err
+
+
 def test_concat_cmu_seeds_trained_together_equal_each_alone(tmp_path, data, capsys):
     from seq2seq_jax import train
 

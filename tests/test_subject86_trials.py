@@ -59,3 +59,37 @@ def test_normalize_rejects_bad_input():
     s = NormStats.fit(np.random.default_rng(0).normal(size=(5, 3)))
     with pytest.raises(DataError, match="fitted on 3"):
         s.apply(np.zeros((5, 4)))
+
+
+def test_shuffled_trial_reorders_pieces_of_one_development_trial_and_leaves_no_splice(data, monkeypatch):
+    from seq2seq_jax import segmentation
+
+    read = []
+    load = subject86.load_trial
+    monkeypatch.setattr(subject86, "load_trial", lambda t, *a, **k: read.append(t) or load(t, *a, **k))
+    seq = subject86.shuffled_trial(6, **data)
+    assert read == ["01"]  # seed 6 -> the first development trial again; no other trial is read
+    np.testing.assert_array_equal(seq.frames, subject86.shuffled_trial(6, **data).frames)  # seeded
+    assert subject86.shuffled_trial(0, **data).crops != seq.crops  # another seed, other cuts of the same trial
+    assert [subject86.shuffled_trial(s, **data).clips[0][1] for s in range(6)] == [
+        f"trial {t}" for t in subject86.DEVELOPMENT_TRIALS
+    ]
+    tr = load("01", **data)
+    assert seq.actions == tr.class_names and len(seq.clips) >= 2 * tr.k  # the same classes, more segments each
+    order = [seq.actions.index(c[0]) for c in seq.clips]
+    assert all(a != b for a, b in zip(order, order[1:]))  # every join is a change of class
+    assert (np.flatnonzero(np.diff(seq.labels)) + 1).tolist() == seq.boundaries
+    # each piece lies inside one ground-truth segment, outside its transitions' tolerance windows, and carries
+    # that segment's class
+    bounds = [0, *(w[1] for w in tr.windows)], [*(w[0] for w in tr.windows), len(tr.frames)]
+    for (name, _, _, _), (a, b) in zip(seq.clips, seq.crops):
+        inside = [lo <= a and b <= hi for lo, hi in zip(*bounds)]
+        assert sum(inside) == 1 and tr.class_names[tr.labels[a]] == name, (a, b)
+        assert 1.0 <= (b - a) / tr.fps <= subject86.PIECE_SECONDS[1] + subject86.MIN_PIECE_SECONDS
+    no_blend = subject86.shuffled_trial(6, 0.0, **data)
+    np.testing.assert_array_equal(no_blend.frames[: seq.crops[0][1] - seq.crops[0][0]], tr.frames[slice(*seq.crops[0])])
+    # the joins are cross-faded: nothing leaps; plain joins of the same pieces do
+    for q, found in ((seq, 0), (no_blend, len(seq.boundaries))):
+        assert len(segmentation.splices(NormStats.fit(q.frames).apply(q.frames), q.fps)) == found
+    with pytest.raises(DataError, match="blend_s must be"):
+        subject86.shuffled_trial(0, 0.8, **data)

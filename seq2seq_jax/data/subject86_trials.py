@@ -309,3 +309,65 @@ def load_trial(trial: str, data_dir=None, mirror=None) -> Trial:
         cuts=cuts,
         windows=tuple(s.window for s in gt[:-1]),
     )
+
+
+# The six trials of ../shared/data, on which every setting is chosen; the other eight are the test set and are never
+# read by shuffled_trial, whatever a download or mirror holds.
+DEVELOPMENT_TRIALS = ("01", "03", "05", "09", "10", "12")
+PIECE_SECONDS = (3.0, 6.0)  # shuffled_trial's pieces: uniform lengths in this range
+MIN_PIECE_SECONDS = 2.0  # a segment's rest shorter than this is joined to the piece before it
+MIN_SEGMENT_SECONDS = 1.0  # a segment shorter than this, without its tolerance windows, gives no piece
+
+
+def shuffled_trial(seed: int, blend_s: float = 0.5, data_dir=None, mirror=None):
+    """A development trial cut into pieces and re-ordered, as a ``cmu.Sequence`` whose labels are the trial's
+    own classes (Barbic et al.): the same motions and k, more segments per class (about 2-3.5 against 1.1-1.75).
+
+    The trial is ``DEVELOPMENT_TRIALS[seed % 6]``. Each ground-truth segment, without the tolerance windows of its
+    transitions (so no piece holds a true change of action), is cut into pieces of ``PIECE_SECONDS``; the pieces
+    are put in a random order in which no two neighbours share a class (pieces of a class that can no longer be
+    placed so are left out), and joined as the blends are (``cmu.blend_clips``, root aligned, cross-faded over
+    ``blend_s`` seconds). Each clip is (class, "trial T", first, end frame in the trial); ``crops`` are the same
+    frames. Raises DataError for a blend longer than half the shortest piece allows."""
+    from seq2seq_jax.data.cmu import Sequence, blend_clips
+
+    trial = DEVELOPMENT_TRIALS[seed % len(DEVELOPMENT_TRIALS)]
+    if not 0 <= blend_s <= MIN_SEGMENT_SECONDS / 2:
+        raise DataError(f"blend_s must be between 0 and {MIN_SEGMENT_SECONDS / 2:g} s, got {blend_s}")
+    tr = load_trial(trial, data_dir, mirror)
+    rng = np.random.default_rng([seed, 86])
+    edges = [0, *(w[1] for w in tr.windows)], [*(w[0] for w in tr.windows), len(tr.frames)]
+    pieces: dict[int, list[tuple[int, int]]] = {}  # class -> its pieces (first, end frame)
+    shortest = int(round(MIN_PIECE_SECONDS * tr.fps))
+    for (a, _), first, end in zip(tr.segments(), *edges):
+        cls, cut = int(tr.labels[a]), []
+        while end - first >= MIN_SEGMENT_SECONDS * tr.fps:
+            n = int(round(rng.uniform(*PIECE_SECONDS) * tr.fps))
+            n = end - first if end - first - n < shortest else n  # a short rest stays with this piece
+            cut.append((first, first + n))
+            first += n
+        pieces.setdefault(cls, []).extend(cut)
+    for cls in pieces:
+        rng.shuffle(pieces[cls])
+    order: list[tuple[int, int, int]] = []
+    while True:
+        left = {c: len(p) for c, p in pieces.items() if p and (not order or c != order[-1][0])}
+        if not left:
+            break
+        total = sum(len(p) for p in pieces.values())
+        # a class with more pieces left than all others together must come now, or its pieces pile up at the end
+        forced = [c for c, n in left.items() if 2 * n > total]
+        classes = sorted(left)
+        c = (
+            forced[0]
+            if forced
+            else int(rng.choice(classes, p=np.array([left[c] for c in classes]) / sum(left.values())))
+        )
+        order.append((c, *pieces[c].pop()))
+    used = sorted({c for c, _, _ in order})
+    frames, starts = blend_clips([tr.frames[a:b] for _, a, b in order], int(round(blend_s * tr.fps)))
+    ends = starts[1:] + [len(frames)]
+    names = tuple(tr.class_names[c] for c in used)
+    labels = np.concatenate([np.full(e - s, used.index(c), np.int32) for (c, _, _), s, e in zip(order, starts, ends)])
+    clips = tuple((tr.class_names[c], f"trial {trial}", s, e) for (c, _, _), s, e in zip(order, starts, ends))
+    return Sequence(frames.astype(np.float32), labels, names, clips, tr.fps, tuple((a, b) for _, a, b in order))
