@@ -7,6 +7,7 @@
     python experiments/concat_cmu.py --summarize out/a/results.json out/b/results.json   # pool stored sweeps
     python experiments/concat_cmu.py --summarize out/a/results.json --against out/c/results.json  # two settings
     python experiments/concat_cmu.py --dataset regimes --num_actions 4 --total_num_actions 8 --blend 0.5 --seeds 10
+    python experiments/concat_cmu.py --dataset s86_shuffled --blend 0.5 --seeds 12   # each dev trial twice, re-ordered
 
 Prints, for ours (only k = number of actions given; preset concat_cmu: cut at the splices found in the frames,
 each piece one segment, pieces clustered by the spread of their features) and for the reference's cut rule
@@ -20,7 +21,8 @@ from several recordings. ``--dataset regimes`` (or ``regimes_paired``) draws syn
 --num_actions regimes of motion recur (``synthetic.switching_regimes``), and ``--dataset s86_shuffled`` a
 subject-86 development trial cut into pieces of 3-6 s and re-ordered (``subject86_trials.shuffled_trial``: its own
 classes, more segments per class), both scored the same way. Results:
-docs/results/concat_cmu.md, docs/results/heldout_draws.md, docs/results/synthetic_regimes.md.
+docs/results/concat_cmu.md, docs/results/heldout_draws.md, docs/results/synthetic_regimes.md,
+docs/results/shuffled_trials.md.
 """
 
 from __future__ import annotations

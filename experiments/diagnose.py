@@ -7,6 +7,7 @@
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --first_seed 10   # draws 10 .. 19
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/rg/ckpt --dataset regimes_paired \
         --num_actions 4 --total_num_actions 8         # concat_cmu.py --dataset regimes_paired's draws
+    python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/sh/ckpt --dataset s86_shuffled --seeds 12
 
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
 Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N [--seed S] --train_dir DIR``
@@ -34,7 +35,8 @@ what the embedding adds to the change points, apart from the clustering.
 Of an ensemble, a second table (``diagnostics.ensemble_views``): in each view of the consensus (``motion_votes``),
 the models' mean ARI, their agreement with one another (mean pairwise ARI, no labels needed) and that view's
 consensus alone; the pipeline (with the frames as a voter where the preset has them); and the view whose models
-agree most, chosen per item. A third: every voter of the consensus alone (each model in each view, and the frames'
+agree most, chosen per item; and the pipeline searching at least as many change points as the truth has changes of
+class (an oracle of their number). A third: every voter of the consensus alone (each model in each view, and the frames'
 own segmentation where the preset has ``frames_votes``), the voter whose classes the median consensus took, and the
 best voter (a ceiling for any rule that picks one voter per item).
 """
@@ -114,7 +116,9 @@ def _ensemble_rows(name: str, items: list[dict]) -> str:
         )
     pick = np.mean([e["views"][e["by_agreement"]]["consensus"]["ari"] for e in ens])
     all_ = np.mean([e["consensus"]["ari"] for e in ens])
+    counted = np.mean([e["true_count"]["ari"] for e in ens])
     line = f"{name:18s} ensemble ARI | " + " | ".join(cells) + f" | pipeline {all_:.3f} | most agreed view {pick:.3f}"
+    line += f" | at least the true number of change points {counted:.3f}"
     voters = {n: np.mean([e["voters"][n] for e in ens]) for n in ens[0]["voters"]}
     median = np.mean([e["voters"][e["median_voter"]] for e in ens])
     best = np.mean([e["voters"][e["best_voter"]] for e in ens])

@@ -45,7 +45,7 @@ from seq2seq_jax import embed, metrics
 from seq2seq_jax.segmentation.changepoints import labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.consensus import consensus, median_index, views, voters
+from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, views, voters
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
     clustering_of,
@@ -177,8 +177,10 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
     consensus}}, "consensus": metrics of the pipeline's (``segment_ensemble``: every view's labellings, and the frames'
     with ``frames_votes``), "by_agreement": the name of the view whose models agree most, "voters": {name: ARI} of
     every labelling that votes in the pipeline (``consensus.voters``), "median_voter": the one whose classes the
-    median consensus takes (``consensus.median_index``), "best_voter": the one nearest the truth}. A view is named
-    by its segment descriptor."""
+    median consensus takes (``consensus.median_index``), "best_voter": the one nearest the truth, "true_count":
+    metrics of the pipeline searching at least as many change points as the truth has changes of class (an oracle of
+    the number; where the preset's own search places more, it is the pipeline)}. A view is named by its segment
+    descriptor."""
     embs = list(embeddings)
     if len(embs) < 2:
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
@@ -195,7 +197,11 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
             "consensus": metrics.all_metrics(true_T, consensus(labs, k, fps, cfg), windows),
         }
     pipeline = consensus(labels, k, fps, cfg, () if found is None else found)  # segment_ensemble's
+    changes = int(np.count_nonzero(np.diff(true_T)))  # at least this many: min_bkps = k - 1 + min_segments_over_k
+    counted = dataclasses.replace(cfg, min_segments_over_k=max(cfg.min_segments_over_k, changes - k + 1))
+    true_count = segment_ensemble(embs, k, fps, counted, 0, z_TxD, found)
     return {
+        "true_count": metrics.all_metrics(true_T, true_count, windows),
         "views": out,
         "consensus": metrics.all_metrics(true_T, pipeline, windows),
         "by_agreement": max(out, key=lambda name: out[name]["agreement"]),

@@ -135,6 +135,31 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
         diagnostics.ensemble_views(embs[:1], means, y, 3, fps, windows, cfg)
 
 
+def test_true_count_searches_at_least_as_many_change_points_as_the_truth_has():
+    """Ten segments of three classes, two of them near each other (0.5 apart in noise of 0.3) and far from the third:
+    the elbow alone sees only the changes to and from the far class (7 segments), and with at least 9 change points
+    the search finds every boundary. With the preset's own floor above the truth's count, the oracle is the pipeline."""
+    from seq2seq_jax import embed, segmentation
+
+    fps, n = 30.0, 120
+    y = np.repeat([0, 2, 1, 2, 0, 1, 0, 2, 1, 2], n)
+    centers = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 0.5]])[y]
+
+    def model(seed):
+        x = centers + 0.3 * np.random.default_rng(seed).normal(size=centers.shape)
+        return embed.Embedding(x.astype(np.float32), np.zeros(len(x)), np.ones(len(x), bool), None, None, None)
+
+    embs = [model(s) for s in range(3)]
+    windows = metrics.windows_around([n * i for i in range(1, 10)], int(fps))
+    cfg = SegmentConfig(frames_weight=0.0, pca_var=2, linkage="ward_whitened", min_segments_over_k=0)
+    d = diagnostics.ensemble_views(embs, centers, y, 3, fps, windows, cfg)
+    lab = segmentation.segment_ensemble(embs, 3, fps, cfg)
+    assert np.count_nonzero(np.diff(lab)) < 9 and d["consensus"]["ari"] < 0.7 and d["true_count"]["ari"] > 0.95
+    many = dataclasses.replace(cfg, min_segments_over_k=12)  # a floor of 14 change points, above the truth's 9
+    d = diagnostics.ensemble_views(embs, centers, y, 3, fps, windows, many)
+    assert d["true_count"] == d["consensus"]
+
+
 def test_spurious_change_points_are_counted_dropped_and_checked_against_the_frames():
     """Truth 0 0 1 1 (one boundary, at 300), states that change at every 150 frames: the search in the states cuts
     at 150 and 450 too. Those two are spurious; dropped, the two pieces left are the two classes. The frames that
