@@ -16,8 +16,9 @@ AMI, V-measure, Hungarian accuracy and boundary F1 (a hit within 1 s of a clip j
 found / clip joins; over several draws, the means, the paired differences to the baseline and the best of the four
 on each draw, an oracle (``protocols.concat_summary``). ``--summarize`` prints the same for the draws of stored
 results.json files, pooled (same settings, each draw once), without training; ``--against`` sets another setting's
-runs of the same draws beside them, draw by draw, and ``--split_by`` reports apart the draws where an action comes
-from several recordings. ``--dataset regimes`` (or ``regimes_paired``) draws synthetic recordings in which
+runs of the same draws beside them, draw by draw, ``--split_by`` reports apart the draws where an action comes
+from several recordings, and ``--by_recording`` those of each source recording (the shuffled trials' trial).
+``--dataset regimes`` (or ``regimes_paired``) draws synthetic recordings in which
 --num_actions regimes of motion recur (``synthetic.switching_regimes``), and ``--dataset s86_shuffled`` a
 subject-86 development trial cut into pieces of 3-6 s and re-ordered (``subject86_trials.shuffled_trial``: its own
 classes, more segments per class), both scored the same way. Results:
@@ -83,6 +84,11 @@ def parse_args(argv=None):
         metavar="ACTIONS",
         help="with --summarize: summarize apart the draws in which one of these comma-separated actions comes from"
         " two or more different recordings, and the other draws",
+    )
+    p.add_argument(
+        "--by_recording",
+        action="store_true",
+        help="with --summarize: summarize apart the draws of each source recording (s86_shuffled draws: each trial)",
     )
     p.add_argument(
         "--against",
@@ -186,23 +192,25 @@ def _pool(paths) -> tuple[list[dict], dict]:
     return sorted(rows, key=lambda r: r["seed"]), first[1]
 
 
-def summarize(paths, split_by=None, against=None) -> int:
+def summarize(paths, split_by=None, against=None, by_recording=False) -> int:
     """Prints the rows and ``protocols.concat_summary`` of the draws stored in ``paths`` (results.json files of
     this script), pooled, and with ``split_by`` (action names) the summary of the draws where one of them comes from
-    several recordings (``protocols.several_recordings``) and of the others apart. ``against`` (results.json files
+    several recordings (``protocols.several_recordings``) and of the others apart; with ``by_recording`` those of
+    each source recording apart (``protocols.strata``). ``against`` (results.json files
     of another setting, the same data): ours in ``paths`` against ours there, paired over the draws both hold.
     Returns 2 with a message when a file cannot be read, holds no draws, was run with other settings than the first
     of its pool, or repeats a draw, or when the two pools drew other data or share no draw."""
     try:
         rows, setting = _pool(paths)
         other, other_setting = _pool(against) if against else (None, None)
+        groups = protocols.strata(rows, split_by, by_recording)
     except ValueError as e:
         print(f"--summarize: {e}", file=sys.stderr)
         return 2
     print(protocols.concat_header())
     for r in rows:
         print(protocols.concat_row(r))
-    for i, (title, part) in enumerate(protocols.strata(rows, split_by)):
+    for i, (title, part) in enumerate(groups):
         if i:
             print(f"\n{title}:")
         if len(part) > 1:
@@ -221,7 +229,7 @@ def summarize(paths, split_by=None, against=None) -> int:
         return 2
     changed = _differences(setting["preset"], other_setting["preset"], "preset")
     print(f"\nours here - ours in --against ({'; '.join(changed) or 'the same settings'}), paired:")
-    for title, part in protocols.strata(pairs, split_by):
+    for title, part in protocols.strata(pairs, split_by, by_recording):
         if part:
             print(f"{title}: ARI {protocols.paired_text(protocols.paired(part, 'ours', 'against'))}")
     return 0
@@ -235,9 +243,9 @@ def main(argv=None) -> int:
         except ValueError as e:
             print(e, file=sys.stderr)
             return 2
-        return summarize(a.summarize, split_by, a.against)
-    if a.split_by or a.against:
-        print("--split_by and --against go with --summarize", file=sys.stderr)
+        return summarize(a.summarize, split_by, a.against, a.by_recording)
+    if a.split_by or a.against or a.by_recording:
+        print("--split_by, --by_recording and --against go with --summarize", file=sys.stderr)
         return 2
     if not flags.start_cpu_devices(a):
         return 2

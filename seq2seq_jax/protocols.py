@@ -410,15 +410,27 @@ def several_recordings(run: dict, actions) -> bool:
     return any(len(files.get(a, ())) > 1 for a in actions)
 
 
-def strata(rows: list[dict], split_by) -> list[tuple[str, list[dict]]]:
-    """[(title, draws)]: all of ``rows``, and with ``split_by`` (actions) those in which one of them comes from
-    several recordings (``several_recordings``) and the others."""
+def strata(rows: list[dict], split_by, by_recording: bool = False) -> list[tuple[str, list[dict]]]:
+    """[(title, draws)]: all of ``rows``; with ``split_by`` (actions) those in which one of them comes from several
+    recordings (``several_recordings``) and the others; with ``by_recording`` the draws of each source recording
+    apart (draws cut from one recording each, as ``s86_shuffled``'s; raises ValueError for a draw of several)."""
     out = [(f"{len(rows)} draws", rows)]
     if split_by:
         inside = [several_recordings(r, split_by) for r in rows]
         for want, name in ((True, "in which one of"), (False, "in which none of")):
             part = [r for r, i in zip(rows, inside) if i == want]
             out.append((f"{len(part)} draws {name} {', '.join(split_by)} comes from two or more recordings", part))
+    if by_recording:
+        sources: dict[str, list[dict]] = {}
+        for r in rows:
+            files = {c[1] for c in r["clips"]}
+            if len(files) != 1:
+                raise ValueError(
+                    f"--by_recording: draw {r.get('seed')} joins {len(files)} recordings; it summarizes draws cut from "
+                    "one recording each (--dataset s86_shuffled)"
+                )
+            sources.setdefault(files.pop(), []).append(r)
+        out += [(f"{len(part)} draws of {name}", part) for name, part in sorted(sources.items())]
     return out
 
 

@@ -539,11 +539,19 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         ([a, write("f.json", [])], "holds no draws"),
         ([a, str(tmp_path / "missing.json")], "cannot read"),
         ([a, "--split_by", "dancing"], "unknown action(s) ['dancing']"),
+        ([a, "--by_recording"], "--by_recording: draw 0 joins 2 recordings"),
     ):
         assert cc.main(["--summarize", *bad]) == 2
         assert msg in capsys.readouterr().err
     assert cc.main(["--split_by", "walking"]) == 2
-    assert "--split_by and --against go with --summarize" in capsys.readouterr().err
+    assert "--split_by, --by_recording and --against go with --summarize" in capsys.readouterr().err
+    # --by_recording: draws cut from one recording each (the shuffled trials), summarized per recording
+    t1, t3 = [("walking", "trial 01"), ("punching", "trial 01")], [("walking", "trial 03"), ("run", "trial 03")]
+    rec = write("r.json", [draw(0, 0.9, 0.5, t1), draw(1, 0.2, 0.4, t3), draw(6, 0.7, 0.5, t1), draw(7, 0.4, 0.4, t3)])
+    assert cc.main(["--summarize", rec, "--by_recording"]) == 0
+    out = capsys.readouterr().out.split("2 draws of trial 03:")
+    assert "2 draws of trial 01:" in out[0] and "ours - baseline, paired over 2 draws: ARI +0.300" in out[0]
+    assert "ours - baseline, paired over 2 draws: ARI -0.100" in out[1]
     # --against: another setting on the same draws, ours against theirs draw by draw, by stratum too
     other = write("g.json", [draw(0, 0.5, 0.6, same), draw(1, 0.4, 0.4, two), draw(9, 0.1, 0.1, same)], source=50)
     assert cc.main(["--summarize", a, b, "--against", other, "--split_by", "walking"]) == 0
