@@ -149,10 +149,17 @@ def make_sequence(
             f"({min(len(x) for x in xs)} frames); use a shorter blend"
         )
     frames, starts = blend_clips(xs, overlap)
+    return joined_sequence(frames, starts, clips, actions, crops=crops)
+
+
+def joined_sequence(frames, starts, clips, actions, fps: float = FPS, crops=()) -> Sequence:
+    """The ``Sequence`` of ``frames`` joined from clips that start at ``starts`` (``blend_clips``' second output):
+    clip i, ``clips[i]`` = (action, file), runs to the next one's start and is labelled by its action's index in
+    ``actions``."""
     ends = starts[1:] + [len(frames)]
     labels = np.concatenate([np.full(e - b, actions.index(a), np.int32) for (a, _), b, e in zip(clips, starts, ends)])
     table = tuple((a, path, b, e) for (a, path), b, e in zip(clips, starts, ends))
-    return Sequence(frames.astype(np.float32), labels, tuple(actions), table, crops=tuple(crops))
+    return Sequence(np.asarray(frames).astype(np.float32), labels, tuple(actions), table, fps, tuple(crops))
 
 
 def crop_windows(seed: int, lengths, max_clip_s: float | None) -> list[tuple[int, int]]:

@@ -330,7 +330,7 @@ def shuffled_trial(seed: int, blend_s: float = 0.5, data_dir=None, mirror=None):
     placed so are left out), and joined as the blends are (``cmu.blend_clips``, root aligned, cross-faded over
     ``blend_s`` seconds). Each clip is (class, "trial T", first, end frame in the trial); ``crops`` are the same
     frames. Raises DataError for ``blend_s`` outside 0 .. 0.5 s (half the shortest piece)."""
-    from seq2seq_jax.data.cmu import Sequence, blend_clips
+    from seq2seq_jax.data.cmu import blend_clips, joined_sequence
 
     trial = DEVELOPMENT_TRIALS[seed % len(DEVELOPMENT_TRIALS)]
     if not 0 <= blend_s <= MIN_SEGMENT_SECONDS / 2:
@@ -365,10 +365,7 @@ def shuffled_trial(seed: int, blend_s: float = 0.5, data_dir=None, mirror=None):
             else int(rng.choice(classes, p=np.array([left[c] for c in classes]) / sum(left.values())))
         )
         order.append((c, *pieces[c].pop()))
-    used = sorted({c for c, _, _ in order})
     frames, starts = blend_clips([tr.frames[a:b] for _, a, b in order], int(round(blend_s * tr.fps)))
-    ends = starts[1:] + [len(frames)]
-    names = tuple(tr.class_names[c] for c in used)
-    labels = np.concatenate([np.full(e - s, used.index(c), np.int32) for (c, _, _), s, e in zip(order, starts, ends)])
-    clips = tuple((tr.class_names[c], f"trial {trial}", s, e) for (c, _, _), s, e in zip(order, starts, ends))
-    return Sequence(frames.astype(np.float32), labels, names, clips, tr.fps, tuple((a, b) for _, a, b in order))
+    names = [tr.class_names[c] for c in sorted({c for c, _, _ in order})]  # the classes placed, in the trial's order
+    clips = [(tr.class_names[c], f"trial {trial}") for c, _, _ in order]
+    return joined_sequence(frames, starts, clips, names, tr.fps, [(a, b) for _, a, b in order])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2seq_jax.data.cmu import Sequence, blend_clips
+from seq2seq_jax.data.cmu import Sequence, blend_clips, joined_sequence
 from seq2seq_jax.data.sources import DataError
 
 FPS = 50.0
@@ -127,10 +127,6 @@ def switching_regimes(
         np.sin(2 * np.pi * t / periods[i] + rng.uniform(0, 2 * np.pi, REGIME_CHANNELS)) for i in range(2)
     )
     frames = frames + drift / 2 + NOISE * rng.normal(size=frames.shape)
-    ends = starts[1:] + [len(frames)]
     names = tuple(f"regime_{r}" for r in range(k))
-    labels = np.concatenate([np.full(e - b, r, np.int32) for r, b, e in zip(order, starts, ends)])
-    clips = tuple((names[r], names[r], b, e) for r, b, e in zip(order, starts, ends))
-    return Sequence(
-        frames.astype(np.float32), labels, names, clips, fps, tuple((0, e - b) for b, e in zip(starts, ends))
-    )
+    lengths = np.diff([*starts, len(frames)]).tolist()
+    return joined_sequence(frames, starts, [(names[r], names[r]) for r in order], names, fps, [(0, n) for n in lengths])
