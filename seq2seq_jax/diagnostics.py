@@ -199,7 +199,7 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
     pipeline = consensus(labels, k, fps, cfg, () if found is None else found)  # segment_ensemble's
     changes = int(np.count_nonzero(np.diff(true_T)))  # at least this many: min_bkps = k - 1 + min_segments_over_k
     counted = dataclasses.replace(cfg, min_segments_over_k=max(cfg.min_segments_over_k, changes - k + 1))
-    true_count = segment_ensemble(embs, k, fps, counted, 0, z_TxD, found)
+    true_count = pipeline if counted == cfg else segment_ensemble(embs, k, fps, counted, 0, z_TxD, found)
     return {
         "true_count": metrics.all_metrics(true_T, true_count, windows),
         "views": out,
