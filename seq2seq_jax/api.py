@@ -325,6 +325,7 @@ def segment(
     batch: int | None = None,
     seed: int | None = None,
     models: int | None = None,
+    root: str | None = None,
     workdir=None,
     restore=None,
     seg: segmentation.SegmentConfig | None = None,
@@ -342,6 +343,10 @@ def segment(
         (ignored with ``restore``: the restored model's own config is used); ``models`` > 1 trains an ensemble
         of that many models together (seeds seed * models ..), each segmented, then their consensus is taken
         (``segmentation.segment_ensemble``).
+      root: override the preset's ``ModelConfig.root``: "upright" (motion capture in the layout of
+        ``data.motion``: channels 0-2 the root position, 3-5 its exponential map, Y up) replaces the root's six
+        channels by its height and tilt, so that where the body stands and which way it faces do not count;
+        "keep" uses the channels as given. Ignored with ``restore`` (the model's own is used).
       workdir: where the checkpoint goes (an ensemble's: model_0, model_1, ... in it); training resumes there, and
         a folder trained on other data is refused (the data's fingerprint is stored). Default: a temporary
         folder, removed before returning.
@@ -360,7 +365,7 @@ def segment(
       TrainingInterrupted: training was stopped by SIGINT/SIGTERM (after saving into ``workdir``).
     """
     cfg = presets.get(preset).replace(
-        model={"hidden": hidden, "source": source, "target": target},
+        model={"hidden": hidden, "source": source, "target": target, "root": root},
         train={"iterations": iterations, "lr": lr, "batch": batch, "seed": seed, "models": models},
     )
     seg = cfg.segment if seg is None else seg
@@ -389,7 +394,7 @@ def segment(
     if model is None:
         if workdir is None:  # a checkpoint nobody asked to keep: trained in a folder removed before returning
             tmp = tempfile.TemporaryDirectory(prefix="seq2seq_jax_")
-        norm = NormStats.fit(x)
+        norm = NormStats.fit(x, root=cfg.model.root)
         mcfg = dataclasses.replace(cfg.model, dim=norm.dim)
         n = cfg.train.iterations
         tcfg = dataclasses.replace(cfg.train, save_every=max(n, 1), keep=1, log_every=max(1, min(100, n // 10)))

@@ -25,7 +25,7 @@ from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data.normalize import NormStats
 
 # Fields that change the shapes of the parameters: a mismatch there cannot be restored at all.
-SHAPE_FIELDS = ("dim", "hidden", "tied", "adversarial")
+SHAPE_FIELDS = ("dim", "hidden", "tied", "adversarial", "root")  # must match to resume
 
 
 class CheckpointError(RuntimeError):

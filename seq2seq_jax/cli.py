@@ -48,6 +48,18 @@ def _segment_cmd(a) -> int:
                 )
             x, names, header = read_table_info(a.file, key=a.key, columns=cols)
             fps = 30.0 if fps is None else fps
+        upright = a.config.model.root == "upright" and not a.restore
+        if upright and m is not None and tuple(names[:6]) != m.names[:6]:
+            raise DataError(
+                "--root upright reads the first six channels as the root's position and rotation "
+                f"({', '.join(m.names[:6])}); --columns left {', '.join(names[:6])} there: keep those six first, "
+                "or use --root keep"
+            )
+        if upright and m is None:
+            print(
+                f"{a.file}: channels 0-2 read as the root's position and 3-5 as its exponential map (--root upright); "
+                "for data in another layout use --root keep"
+            )
         if header is not None:
             print(
                 f"{a.file}: "

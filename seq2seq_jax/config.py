@@ -13,6 +13,7 @@ from typing import Any
 
 ADVERSARIAL = ("none", "joint", "alternating")  # ModelConfig.adversarial
 DTYPES = ("float32", "bfloat16")  # ModelConfig.dtype
+ROOTS = ("keep", "upright")  # ModelConfig.root (data.normalize.represent)
 
 
 def whole_numbers(cfg, fields, least: int | None = None) -> None:
@@ -52,8 +53,12 @@ class ModelConfig:
     dtype: str = "float32"  # matrix-product input dtype: "float32" or "bfloat16" (state and accumulation stay fp32)
     adversarial: str = "none"  # "none"; "joint": the reference's 0.6*(MSE + fidelity) + continuity, one optimiser;
     # "alternating": discriminators and generator updated in turn (a real min-max game)
+    root: str = "keep"  # "keep": the channels as given; "upright" (motion capture): the root's position on the floor
+    # and heading dropped, its height and tilt kept (kinematics.upright_root; NormStats applies it)
 
     def __post_init__(self):
+        if self.root not in ROOTS:
+            raise ValueError(f"root must be one of {ROOTS}, got {self.root!r}")
         if self.adversarial not in ADVERSARIAL:
             raise ValueError(f"adversarial must be one of {ADVERSARIAL}, got {self.adversarial!r}")
         if self.dtype not in DTYPES:

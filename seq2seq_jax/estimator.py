@@ -37,6 +37,8 @@ class Seq2SeqSegmenter(BaseEstimator):
       preset: the settings to start from (``seq2seq_jax.presets``: "generic", "mocap", ...).
       hidden, source, target, iterations, lr, batch, models: override the preset's model and training (``models``:
         an ensemble of that many models trained together, ``seq2seq_jax.Ensemble``).
+      root: "upright" (motion capture: the root's position on the floor and heading dropped) or "keep" (the
+        channels as given); None: the preset's (``seq2seq_jax.segment``'s ``root``).
       seg: a ``segmentation.SegmentConfig`` instead of the preset's segmentation.
       seed: initialisation, window sampling and clustering.
       axis: the time axis of X (0: (n_timepoints, n_channels); 1: (n_channels, n_timepoints)).
@@ -61,6 +63,7 @@ class Seq2SeqSegmenter(BaseEstimator):
         lr=None,
         batch=None,
         models=None,
+        root=None,
         seg=None,
         seed=0,
         axis=0,
@@ -76,6 +79,7 @@ class Seq2SeqSegmenter(BaseEstimator):
         self.lr = lr
         self.batch = batch
         self.models = models
+        self.root = root
         self.seg = seg
         self.seed = seed
         self.axis = axis
@@ -113,6 +117,7 @@ class Seq2SeqSegmenter(BaseEstimator):
             lr=self.lr,
             batch=self.batch,
             models=self.models,
+            root=self.root,
             seed=self.seed,
             workdir=self.workdir,
             seg=self.seg,

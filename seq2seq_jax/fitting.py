@@ -127,7 +127,7 @@ def fit_or_restore(
         if meta.data != data_info:
             raise CheckpointError(f"the checkpoint in {workdir} was trained on {meta.data}, not on {data_info}")
         return params, meta, meta.norm.apply(frames_TxD), time.perf_counter() - t0
-    norm = NormStats.fit(frames_TxD)
+    norm = NormStats.fit(frames_TxD, root=mcfg.root)
     mcfg = dataclasses.replace(mcfg, dim=norm.dim)
     z = norm.apply(frames_TxD)
     r = train.train(
@@ -160,7 +160,7 @@ def fit_together(
     Returns [(params, meta, z_TxK, seconds)] in the order given; seconds is the wall time of the group the
     model trained in (shared by its members).
     """
-    norms = [NormStats.fit(f) for f in frames_list]
+    norms = [NormStats.fit(f, root=mcfg.root) for f in frames_list]
     zs = [n.apply(f) for n, f in zip(norms, frames_list)]
     out = [None] * len(frames_list)
     groups: dict[int, list[int]] = {}

@@ -10,7 +10,7 @@ import argparse
 import math
 
 from seq2seq_jax import presets
-from seq2seq_jax.config import ADVERSARIAL, DTYPES
+from seq2seq_jax.config import ADVERSARIAL, DTYPES, ROOTS
 from seq2seq_jax.segmentation import config as seg
 
 
@@ -25,6 +25,15 @@ MODEL_FLAGS = (
     (("--hidden", "--rnn_size"), "model", "hidden", int, "GRU hidden size"),
     (("--source_seq_len", "--source"), "model", "source", int, "encoder frames"),
     (("--target_seq_len", "--target"), "model", "target", int, "decoder frames (predicted)"),
+    (
+        ("--root",),
+        "model",
+        "root",
+        ROOTS,
+        "motion capture: 'upright' replaces the root's position and exponential map (the first six channels) by its "
+        "height and tilt, so where the body stands and which way it faces do not count; 'keep': the channels as "
+        "given",
+    ),
 )
 TRAIN_FLAGS = (
     (("--learning_rate", "--lr"), "train", "lr", float, "Adam learning rate"),

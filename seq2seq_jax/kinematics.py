@@ -84,6 +84,34 @@ def expmap_to_rotmat(r_Nx3: np.ndarray) -> np.ndarray:
     return eye + np.sin(th) * K + (1 - np.cos(th)) * (K @ K)
 
 
+UP_AXIS = 1  # the vertical axis of the CMU files and of most BVH files (Y up)
+UPRIGHT_NAMES = ("root.height", "root.up_x", "root.up_y", "root.up_z")  # upright_root's four channels
+
+
+def upright_root(frames_TxV: np.ndarray) -> np.ndarray:
+    """The frames with the root's six channels replaced by four that stay the same wherever the body stands on the
+    floor and whichever way it faces: the root's height and the world's up direction in the root's own axes.
+
+    Values 0-2 of a frame are the root position and 3-5 its exponential map (the layout of this module, of the CMU
+    files and of ``data.motion``), with axis ``UP_AXIS`` vertical. The exponential map is of the inverse of the
+    root's rotation (row-vector convention), so its matrix ``M`` turns world vectors into root axes and ``M[:, 1]``
+    is the world's up direction seen from the root: it changes when the body leans, bends down or lies, never
+    when it turns about the vertical or walks. Values 6 on are returned unchanged.
+
+    Raises:
+      DataError: fewer than 7 values per frame (no joint after the root).
+    """
+    f = np.asarray(frames_TxV)
+    if f.ndim != 2 or f.shape[1] < 7:
+        raise DataError(
+            "the upright root reads values 0-2 of a frame as the root position and 3-5 as its exponential map, then "
+            f"the joints; frames of shape {f.shape} have no joint after them: use root='keep' (the channels as "
+            "they are) for data in another layout"
+        )
+    up = expmap_to_rotmat(f[:, 3:6])[:, :, UP_AXIS]
+    return np.concatenate([f[:, UP_AXIS : UP_AXIS + 1], up, f[:, 6:]], axis=1).astype(f.dtype)
+
+
 def forward_kinematics(frames_TxV: np.ndarray, skel: Skeleton | None = None) -> np.ndarray:
     """Joint positions (T, J, 3) of the frames (default skeleton: the 117-value CMU one)."""
     s = cmu117() if skel is None else skel

@@ -15,6 +15,7 @@ from seq2seq_jax import embed, fitting, metrics, plots, segmentation
 from seq2seq_jax.checkpoint import CheckpointError
 from seq2seq_jax.data import cmu, synthetic
 from seq2seq_jax.data import subject86_trials as subject86
+from seq2seq_jax.data.normalize import NormStats
 from seq2seq_jax.data.sources import DataError
 from seq2seq_jax.presets import Preset
 
@@ -24,11 +25,17 @@ ORACLE_NOTE = "uses the ground-truth boundaries (the reference's protocol)"
 # (no smoothing in time, no minimum number of segments: those are ours).
 BASELINE = segmentation.SegmentConfig(linkage="ward", frames_weight=0.0, cpd_smooth_s=0.0, min_segments_over_k=0)
 BASELINE_NOTE = "ruptures KernelCPD on PCA of the frames, elbow, Ward on segment means (no model)"
-FRAMES_NOTE = "our segmentation, the same settings, on PCA of the frames (no model)"
+FRAMES_NOTE = "our segmentation, the same settings, on PCA of the frames as the models see them (no model)"
 CONCAT_TOLERANCE_S = 1.0  # case (i): a predicted boundary within this of a clip join is a hit
 REGIME_DATASETS = ("regimes", "regimes_paired")  # concat_draw's synthetic draws (synthetic.switching_regimes)
 SHUFFLED_DATASET = "s86_shuffled"  # concat_draw's development trials cut and re-ordered (subject86.shuffled_trial)
 DRAWN_DATASETS = REGIME_DATASETS + (SHUFFLED_DATASET,)  # concat_draw's draws other than CMU clips
+
+
+def baseline_labels(frames_TxD, k: int, fps: float):
+    """The baseline's labels (``BASELINE``) of the frames as given, z-scored: whatever a model's ``root``, the
+    baseline sees every channel."""
+    return segmentation.segment_embedding(NormStats.fit(frames_TxD).apply(frames_TxD), k, fps, BASELINE)
 
 
 def frames_only(z_TxD, k: int, fps: float, seg_cfg: segmentation.SegmentConfig):
@@ -136,7 +143,7 @@ def score_subject86(
         "seconds_segment": t_seg,
     }
     if baseline:
-        base = segmentation.segment_embedding(z, trial.k, trial.fps, BASELINE)
+        base = baseline_labels(trial.frames, trial.k, trial.fps)
         res["baseline"] = {**metrics.all_metrics(trial.labels, base, trial.windows), "note": BASELINE_NOTE}
         fr = frames_only(z, trial.k, trial.fps, seg_cfg)
         res["frames_ours"] = {**metrics.all_metrics(trial.labels, fr, trial.windows), "note": FRAMES_NOTE}
@@ -310,7 +317,7 @@ def score_concat(
     found = segmentation.states_splices(embs[0], z, seq.fps, seg_cfg)  # the models share their covered frames
     ours = segmentation.segment_ensemble(embs, k, seq.fps, seg_cfg, seed=seed, frames_TxD=z, splices_T=found)
     ref, cuts = segmentation.reference_cut_rule(params, meta.model, z, k, threshold)
-    base = segmentation.segment_embedding(z, k, seq.fps, BASELINE)
+    base = baseline_labels(seq.frames, k, seq.fps)
     fr = frames_only(z, k, seq.fps, seg_cfg)
     res = {
         "seed": seed,

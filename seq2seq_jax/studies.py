@@ -49,6 +49,11 @@ CONFIGS = {
 CONFIGS["h256_it500_x3_res"] = (dataclasses.replace(BASE_M, residual=True), CONFIGS["h256_it500_x3"][1])
 # the same training with a 25-frame encoder, as the blended case-(i) checks have been run (the concat_cmu preset's)
 CONFIGS["h256_it500_x3_src25"] = (dataclasses.replace(BASE_M, source=25), CONFIGS["h256_it500_x3"][1])
+# ... and the root's position on the floor and heading dropped, its height and tilt kept (ModelConfig.root)
+CONFIGS["h256_it500_x3_src25_upright"] = (
+    dataclasses.replace(BASE_M, source=25, root="upright"),
+    CONFIGS["h256_it500_x3"][1],
+)
 
 # Pinned to no smoothing and no minimum number of segments whatever the library defaults: the stored rows of these
 # names were scored without them.
@@ -102,7 +107,14 @@ KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 _ENSEMBLE_ROWS = tuple(n for n in SEGMENTATIONS if n.startswith(("cpd_wward", "cpd_ward_states")))
 SCORED_ONLY = {
     name: _ENSEMBLE_ROWS
-    for name in ("h256_it500", "h256_x3", "h256_it500_x3", "h256_it500_x3_res", "h256_it500_x3_src25")
+    for name in (
+        "h256_it500",
+        "h256_x3",
+        "h256_it500_x3",
+        "h256_it500_x3_res",
+        "h256_it500_x3_src25",
+        "h256_it500_x3_src25_upright",
+    )
 }
 
 

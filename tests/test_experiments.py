@@ -63,6 +63,29 @@ def test_subject86_train_then_restore_reproduces(tmp_path, data, capsys):
     assert "skipped" in capsys.readouterr().out
 
 
+def test_subject86_upright_root_trains_on_it_keeps_the_baseline_and_refuses_the_other_root(tmp_path, data, capsys):
+    from seq2seq_jax import train
+
+    s86 = _script("subject86")
+    tiny = ["--trial", "09", "--quiet", "--no_plots", "--no_oracle", "--hidden", "8", "--iterations", "5"]
+    tiny += ["--source_seq_len", "10", "--target_seq_len", "10", "--models", "1"] + _data_args(data)
+    runs = {}
+    for root in ("keep", "upright"):
+        args = tiny + ["--root", root, "--train_dir", str(tmp_path / root), "--out", str(tmp_path / f"o_{root}")]
+        assert s86.main(args) == 0
+        runs[root] = json.loads((tmp_path / f"o_{root}" / "results.json").read_text())["trials"][0]
+        meta = train.load(tmp_path / root / "trial_09")[1]
+        assert meta.model.root == root and meta.norm.root == root
+        assert meta.model.dim == {"keep": 62, "upright": 60}[root]  # six root channels become four
+    assert runs["upright"]["baseline"] == runs["keep"]["baseline"]  # the baseline sees the channels as given
+    assert runs["upright"]["frames_ours"] != runs["keep"]["frames_ours"]  # ours sees what the model sees
+    capsys.readouterr()
+    args = tiny + ["--root", "upright", "--train_dir", str(tmp_path / "keep"), "--out", str(tmp_path / "x")]
+    assert s86.main(args) != 0
+    assert "root: checkpoint 'keep' vs requested 'upright'" in capsys.readouterr().err
+    assert train.load(tmp_path / "keep" / "trial_09")[1].model.root == "keep"  # left untouched
+
+
 def test_subject86_errors(tmp_path, data, capsys):
     s86 = _script("subject86")
     assert s86.main(["--trial", "15", "--quiet"] + _data_args(data)) == 2

@@ -93,3 +93,54 @@ def test_shuffled_trial_reorders_pieces_of_one_development_trial_and_leaves_no_s
         assert len(segmentation.splices(NormStats.fit(q.frames).apply(q.frames), q.fps)) == found
     with pytest.raises(DataError, match="blend_s must be"):
         subject86.shuffled_trial(0, 0.8, **data)
+
+
+def _turned(frames, angle, shift):
+    """The frames turned by ``angle`` about the vertical axis and moved by ``shift`` across the floor."""
+    from scipy.spatial.transform import Rotation
+
+    turn = Rotation.from_euler("y", angle)
+    g = frames.astype(np.float64).copy()
+    g[:, :3] = turn.apply(g[:, :3]) + np.array([shift, 0.0, -shift])
+    g[:, 3:6] = (turn * Rotation.from_rotvec(g[:, 3:6]).inv()).inv().as_rotvec()
+    return g.astype(np.float32)
+
+
+def test_upright_root_ignores_where_the_body_stands_and_faces_but_not_its_tilt(data):
+    from seq2seq_jax import kinematics
+
+    f = subject86.load_trial("01", **data).frames[:600]
+    moved = _turned(f, 2.0, 30.0)
+    assert np.abs(moved[:, :6] - f[:, :6]).max() > 1  # the root's channels do change
+    u = kinematics.upright_root(f)
+    assert u.shape == (600, 94) and u.dtype == np.float32
+    np.testing.assert_array_equal(u[:, 4:], f[:, 6:])  # the joints pass through
+    np.testing.assert_allclose(kinematics.upright_root(moved), u, atol=1e-4)
+    # the up direction seen from the root: a unit vector, which a tilt of the body (about a horizontal axis) moves
+    np.testing.assert_allclose(np.linalg.norm(u[:, 1:4], axis=1), 1, atol=1e-5)
+    from scipy.spatial.transform import Rotation
+
+    tilted = f.astype(np.float64).copy()
+    tilted[:, 3:6] = (Rotation.from_euler("x", 0.5) * Rotation.from_rotvec(tilted[:, 3:6]).inv()).inv().as_rotvec()
+    assert np.abs(kinematics.upright_root(tilted.astype(np.float32))[:, 1:4] - u[:, 1:4]).max() > 0.1
+    np.testing.assert_array_equal(u[:, 0], f[:, 1])  # the height
+    with pytest.raises(DataError, match="root='keep'"):
+        kinematics.upright_root(f[:, :6])
+
+
+def test_normalize_with_the_upright_root_travels_with_its_statistics(data):
+    f = subject86.load_trial("01", **data).frames
+    s = NormStats.fit(f, root="upright")
+    assert s.root == "upright" and s.dim_in == 96 and len(s.mean) == 94
+    z = s.apply(f)
+    np.testing.assert_allclose(s.apply(_turned(f, -1.0, 12.0)), z, atol=1e-3)  # unlike the channels as given
+    assert np.abs(NormStats.fit(f).apply(_turned(f, -1.0, 12.0)) - NormStats.fit(f).apply(f)).max() > 1
+    back = NormStats.from_dict({k: np.asarray(v).tolist() for k, v in s.to_dict().items()})  # as a checkpoint
+    assert back.root == "upright"
+    np.testing.assert_array_equal(back.apply(f), z)
+    old = {k: v for k, v in NormStats.fit(f).to_dict().items() if k != "root"}  # saved before the field
+    assert NormStats.from_dict(old).root == "keep"
+    with pytest.raises(ValueError, match="root must be one of"):
+        NormStats.fit(f, root="heading")
+    with pytest.raises(DataError, match="fitted on 96"):
+        s.apply(f[:, :90])

@@ -1,7 +1,9 @@
 """Normalization statistics: z-score per dimension, dimensions with std < 1e-4 dropped (the reference).
 
 Fitted once on a sequence, stored with a model (a checkpoint carries ``to_dict()``), and applied or
-inverted anywhere later.
+inverted anywhere later. With ``root="upright"`` the frames first go through ``kinematics.upright_root`` (motion
+capture: where the body stands and which way it faces dropped), so every user of a model's statistics (its
+training, its embedding, the frames beside its states) sees the same channels.
 """
 
 from __future__ import annotations
@@ -10,22 +12,42 @@ import dataclasses
 
 import numpy as np
 
+from seq2seq_jax.config import ROOTS
 from seq2seq_jax.data.sources import DataError
 
 MIN_STD = 1e-4
 
 
+def check_root(root: str) -> str:
+    if root not in ROOTS:
+        raise ValueError(f"root must be one of {', '.join(map(repr, ROOTS))}, got {root!r}")
+    return root
+
+
+def represent(frames_TxD: np.ndarray, root: str = "keep") -> np.ndarray:
+    """The frames as a model sees them before z-scoring: unchanged (``root="keep"``) or with the root's six
+    channels replaced by its height and tilt (``"upright"``: ``kinematics.upright_root``)."""
+    if check_root(root) == "keep":
+        return frames_TxD
+    from seq2seq_jax import kinematics
+
+    return kinematics.upright_root(frames_TxD)
+
+
 @dataclasses.dataclass(frozen=True)
 class NormStats:
-    """mean_D, std_D over all D input dimensions; ``keep`` the indices of the dimensions used (std >= 1e-4)."""
+    """mean_D, std_D over the D dimensions of the represented frames (``represent(frames, root)``); ``keep`` the
+    indices of the dimensions used (std >= 1e-4); ``root`` how the input frames are represented first."""
 
     mean: np.ndarray
     std: np.ndarray
     keep: np.ndarray
+    root: str = "keep"
 
     @property
     def dim_in(self) -> int:
-        return len(self.mean)
+        """Channels of the input frames (the upright root turns six of them into four)."""
+        return len(self.mean) + (2 if self.root == "upright" else 0)
 
     @property
     def dim(self) -> int:
@@ -33,8 +55,10 @@ class NormStats:
         return len(self.keep)
 
     @classmethod
-    def fit(cls, frames_TxD: np.ndarray, min_std: float = MIN_STD) -> NormStats:
+    def fit(cls, frames_TxD: np.ndarray, min_std: float = MIN_STD, root: str = "keep") -> NormStats:
         x = np.asarray(frames_TxD, np.float64)
+        if x.ndim == 2 and len(x) >= 2 and np.isfinite(x).all():
+            x = represent(x, root)
         if x.ndim != 2 or len(x) < 2:
             raise DataError(f"normalization needs a (frames, dims) array with at least 2 frames, got shape {x.shape}")
         if not np.isfinite(x).all():
@@ -44,7 +68,7 @@ class NormStats:
         if len(keep) == 0:
             raise DataError("normalization: every dimension is constant (std < 1e-4); nothing to model")
         std = np.where(std >= min_std, std, 1.0)
-        return cls(mean.astype(np.float32), std.astype(np.float32), keep.astype(np.int32))
+        return cls(mean.astype(np.float32), std.astype(np.float32), keep.astype(np.int32), check_root(root))
 
     def apply(self, frames_TxD: np.ndarray) -> np.ndarray:
         """z_TxK: z-scored frames, constant dimensions dropped (K = ``dim``)."""
@@ -53,20 +77,32 @@ class NormStats:
             raise DataError(
                 f"frames of shape {x.shape} do not match normalization statistics fitted on {self.dim_in} dimensions"
             )
-        return ((x - self.mean) / self.std)[:, self.keep]
+        return ((represent(x, self.root) - self.mean) / self.std)[:, self.keep]
 
     def invert(self, z_TxK: np.ndarray) -> np.ndarray:
-        """frames_TxD back from z-scores; the dropped dimensions get their mean."""
+        """The represented frames back from z-scores (with ``root="upright"`` the root's four channels, not the
+        input's six); the dropped dimensions get their mean."""
         z = np.asarray(z_TxK, np.float32)
         if z.shape[-1] != self.dim:
             raise DataError(f"z-scores with {z.shape[-1]} dimensions do not match the {self.dim} kept dimensions")
-        out = np.broadcast_to(self.mean, z.shape[:-1] + (self.dim_in,)).copy()
+        out = np.broadcast_to(self.mean, z.shape[:-1] + (len(self.mean),)).copy()
         out[..., self.keep] = z * self.std[self.keep] + self.mean[self.keep]
         return out
 
     def to_dict(self) -> dict:
-        return {"mean": np.asarray(self.mean), "std": np.asarray(self.std), "keep": np.asarray(self.keep)}
+        return {
+            "mean": np.asarray(self.mean),
+            "std": np.asarray(self.std),
+            "keep": np.asarray(self.keep),
+            "root": np.asarray(self.root),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> NormStats:
-        return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32), np.asarray(d["keep"], np.int32))
+        root = str(np.asarray(d.get("root", "keep")))  # checkpoints saved before the field: the channels as they are
+        return cls(
+            np.asarray(d["mean"], np.float32),
+            np.asarray(d["std"], np.float32),
+            np.asarray(d["keep"], np.int32),
+            check_root(root),
+        )
