@@ -85,18 +85,20 @@ def expmap_to_rotmat(r_Nx3: np.ndarray) -> np.ndarray:
 
 
 UP_AXIS = 1  # the vertical axis of the CMU files and of most BVH files (Y up)
-UPRIGHT_NAMES = ("root.height", "root.up_x", "root.up_y", "root.up_z")  # upright_root's four channels
 
 
 def upright_root(frames_TxV: np.ndarray) -> np.ndarray:
-    """The frames with the root's six channels replaced by four that stay the same wherever the body stands on the
-    floor and whichever way it faces: the root's height and the world's up direction in the root's own axes.
+    """The frames with the root's six channels replaced by three that stay the same wherever the body stands on the
+    floor and whichever way it faces: the root's height, and how far the world's up direction leans towards each
+    of the root's two axes across ``UP_AXIS`` (its tilt, two degrees of freedom).
 
     Values 0-2 of a frame are the root position and 3-5 its exponential map (the layout of this module, of the CMU
     files and of ``data.motion``), with axis ``UP_AXIS`` vertical. The exponential map is of the inverse of the
     root's rotation (row-vector convention), so its matrix ``M`` turns world vectors into root axes and ``M[:, 1]``
     is the world's up direction seen from the root: it changes when the body leans, bends down or lies, never
-    when it turns about the vertical or walks. Values 6 on are returned unchanged.
+    when it turns about the vertical or walks. Its component along the root's own up axis is left out: for an
+    upright body it is fixed by the other two (the vector has length 1) and, z-scored, would weigh second-order
+    changes of the tilt like the tilt itself. Values 6 on are returned unchanged.
 
     Raises:
       DataError: fewer than 7 values per frame (no joint after the root).
@@ -109,7 +111,8 @@ def upright_root(frames_TxV: np.ndarray) -> np.ndarray:
             "they are) for data in another layout"
         )
     up = expmap_to_rotmat(f[:, 3:6])[:, :, UP_AXIS]
-    return np.concatenate([f[:, UP_AXIS : UP_AXIS + 1], up, f[:, 6:]], axis=1).astype(f.dtype)
+    lean = np.delete(up, UP_AXIS, axis=1)
+    return np.concatenate([f[:, UP_AXIS : UP_AXIS + 1], lean, f[:, 6:]], axis=1).astype(f.dtype)
 
 
 def forward_kinematics(frames_TxV: np.ndarray, skel: Skeleton | None = None) -> np.ndarray:

@@ -76,7 +76,7 @@ def test_subject86_upright_root_trains_on_it_keeps_the_baseline_and_refuses_the_
         runs[root] = json.loads((tmp_path / f"o_{root}" / "results.json").read_text())["trials"][0]
         meta = train.load(tmp_path / root / "trial_09")[1]
         assert meta.model.root == root and meta.norm.root == root
-        assert meta.model.dim == {"keep": 62, "upright": 60}[root]  # six root channels become four
+        assert meta.model.dim == {"keep": 62, "upright": 59}[root]  # six root channels become three
     assert runs["upright"]["baseline"] == runs["keep"]["baseline"]  # the baseline sees the channels as given
     assert runs["upright"]["frames_ours"] != runs["keep"]["frames_ours"]  # ours sees what the model sees
     capsys.readouterr()

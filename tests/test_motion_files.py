@@ -143,11 +143,11 @@ def test_segment_command_and_estimator_read_motion_files(tmp_path, asf_file, dat
     assert summary["fps"] == 120.0 and summary["frames"] == 1150 and len(summary["channels"]) == 96
     assert summary["channels"][3] == "root.e0"
     assert "1150 frames at 120 fps, 96 channels" in capsys.readouterr().out
-    # the root's position and heading dropped (--root upright): the model sees 94 channels, reads the file's 96
+    # the root's position and heading dropped (--root upright): the model sees 93 channels, reads the file's 96
     up = ["segment", str(folder / "86_01.amc"), "--k", "2", "--root", "upright", *tiny]
     assert cli.main(up + ["--out", str(tmp_path / "up")]) == 0
     model = Model.load(tmp_path / "up" / "model")
-    assert model.meta.norm.root == "upright" and model.channels == 96 and len(model.meta.norm.mean) == 94
+    assert model.meta.norm.root == "upright" and model.channels == 96 and len(model.meta.norm.mean) == 93
     picked = ["--columns", "lfemur.e0,lfemur.e1,root.tx,root.ty,root.tz,root.e0,root.e1"]
     assert cli.main(up + picked + ["--out", str(tmp_path / "up2")]) == 2
     assert "--columns left lfemur.e0, lfemur.e1, root.tx" in capsys.readouterr().err
@@ -189,7 +189,7 @@ def test_segment_command_and_estimator_read_motion_files(tmp_path, asf_file, dat
     assert est.predict(bvh).shape == (300,)
     est = Seq2SeqSegmenter(n_states=2, hidden=16, iterations=30, source=20, target=10, root="upright")
     assert est.fit_predict(str(bvh)).shape == (300,) and est.model_.meta.norm.root == "upright"
-    assert est.model_.channels == 12 and len(est.model_.meta.norm.mean) == 10
+    assert est.model_.channels == 12 and len(est.model_.meta.norm.mean) == 9
 
 
 def _asf_with(asf_file, tmp_path, old, new):

@@ -46,8 +46,8 @@ class NormStats:
 
     @property
     def dim_in(self) -> int:
-        """Channels of the input frames (the upright root turns six of them into four)."""
-        return len(self.mean) + (2 if self.root == "upright" else 0)
+        """Channels of the input frames (the upright root turns six of them into three)."""
+        return len(self.mean) + (3 if self.root == "upright" else 0)
 
     @property
     def dim(self) -> int:
@@ -80,7 +80,7 @@ class NormStats:
         return ((represent(x, self.root) - self.mean) / self.std)[:, self.keep]
 
     def invert(self, z_TxK: np.ndarray) -> np.ndarray:
-        """The represented frames back from z-scores (with ``root="upright"`` the root's four channels, not the
+        """The represented frames back from z-scores (with ``root="upright"`` the root's three channels, not the
         input's six); the dropped dimensions get their mean."""
         z = np.asarray(z_TxK, np.float32)
         if z.shape[-1] != self.dim:
