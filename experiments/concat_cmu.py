@@ -152,6 +152,8 @@ def _setting(doc: dict) -> dict:
     --seed sets per sweep)."""
     a, preset = doc["args"], json.loads(json.dumps(doc["preset"]))
     preset.get("train", {}).pop("seed", None)
+    if "model" in preset:  # files written before ModelConfig.root trained on the channels as given
+        preset["model"].setdefault("root", "keep")
     keys = ("dataset", "num_actions", "total_num_actions", "actions", "split", "blend", "max_clip_s")
     return {"data": {k: a.get(k) for k in keys}, "preset": preset}
 

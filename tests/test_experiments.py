@@ -533,10 +533,11 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         r["ours"]["splices"] = []
         return r
 
-    def write(name, runs, source=25, blend=0.5, max_clip_s=None):
+    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None):
         args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
         args |= {"blend": blend} | ({"max_clip_s": max_clip_s} if max_clip_s else {})  # older files lack it
-        doc = {"runs": runs, "args": args, "preset": {"model": {"source": source}, "train": {}}}
+        model = {"source": source} | ({"root": root} if root else {})  # and ModelConfig.root
+        doc = {"runs": runs, "args": args, "preset": {"model": model, "train": {}}}
         (tmp_path / name).write_text(json.dumps(doc))
         return str(tmp_path / name)
 
@@ -547,6 +548,9 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     assert cc.main(["--summarize", a, b, "--split_by", "walking"]) == 0
     out = capsys.readouterr().out
     assert "3 draws from 2 file(s)" in out
+    # a file that names the root "keep" pools with files written before the field (which trained on it)
+    assert cc.main(["--summarize", a, write("k.json", [draw(7, 0.5, 0.5, same)], root="keep")]) == 0
+    assert "3 draws from 2 file(s)" in capsys.readouterr().out
     assert f"ours - baseline, paired over 3 draws: ARI {(0.3 - 0.2 + 0.0) / 3:+.3f}" in out
     assert "ahead on 1, level on 1, behind on 1" in out
     assert "1 draws in which one of walking comes from two or more recordings" in out
@@ -558,6 +562,7 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         ([a, write("c.json", [draw(5, 0.5, 0.5, same)], source=50)], "preset.model.source 25 vs 50"),
         ([a, write("d.json", [draw(6, 0.5, 0.5, same)], blend=0.0)], "data.blend 0.5 vs 0.0"),
         ([a, write("d8.json", [draw(6, 0.5, 0.5, same)], max_clip_s=8.0)], "data.max_clip_s None vs 8.0"),
+        ([a, write("u.json", [draw(6, 0.5, 0.5, same)], root="upright")], "preset.model.root 'keep' vs 'upright'"),
         ([a, write("e.json", [draw(1, 0.5, 0.5, same)])], "draw 1 is in both"),
         ([a, write("f.json", [])], "holds no draws"),
         ([a, str(tmp_path / "missing.json")], "cannot read"),
