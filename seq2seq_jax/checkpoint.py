@@ -24,8 +24,9 @@ from seq2seq_jax import config as config_lib
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data.normalize import NormStats
 
-# Fields that change the shapes of the parameters: a mismatch there cannot be restored at all.
-SHAPE_FIELDS = ("dim", "hidden", "tied", "adversarial", "root")  # must match to resume
+# Fields that must match to resume: those that change the shapes of the parameters (a mismatch there cannot be
+# restored at all), and the representation of the input the parameters were trained on (``root``).
+SHAPE_FIELDS = ("dim", "hidden", "tied", "adversarial", "root")
 
 
 class CheckpointError(RuntimeError):
