@@ -16,6 +16,13 @@ DTYPES = ("float32", "bfloat16")  # ModelConfig.dtype
 ROOTS = ("keep", "upright")  # ModelConfig.root (data.normalize.represent)
 
 
+def check_root(root: str) -> str:
+    """``root`` if it is one of ``ROOTS`` (ModelConfig.root, NormStats.root); a ValueError naming them otherwise."""
+    if root not in ROOTS:
+        raise ValueError(f"root must be one of {', '.join(map(repr, ROOTS))}, got {root!r}")
+    return root
+
+
 def whole_numbers(cfg, fields, least: int | None = None) -> None:
     """Raises ValueError naming the first of ``fields`` of the config ``cfg`` that is not a whole number (8.5 or NaN
     would reach an array shape or a range and fail there, with a message about neither), or is below ``least``;
@@ -57,8 +64,7 @@ class ModelConfig:
     # and heading dropped, its height and tilt kept (kinematics.upright_root; NormStats applies it)
 
     def __post_init__(self):
-        if self.root not in ROOTS:
-            raise ValueError(f"root must be one of {ROOTS}, got {self.root!r}")
+        check_root(self.root)
         if self.adversarial not in ADVERSARIAL:
             raise ValueError(f"adversarial must be one of {ADVERSARIAL}, got {self.adversarial!r}")
         if self.dtype not in DTYPES:

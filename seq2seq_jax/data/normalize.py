@@ -12,16 +12,10 @@ import dataclasses
 
 import numpy as np
 
-from seq2seq_jax.config import ROOTS
+from seq2seq_jax.config import check_root
 from seq2seq_jax.data.sources import DataError
 
 MIN_STD = 1e-4
-
-
-def check_root(root: str) -> str:
-    if root not in ROOTS:
-        raise ValueError(f"root must be one of {', '.join(map(repr, ROOTS))}, got {root!r}")
-    return root
 
 
 def represent(frames_TxD: np.ndarray, root: str = "keep") -> np.ndarray:
@@ -57,12 +51,11 @@ class NormStats:
     @classmethod
     def fit(cls, frames_TxD: np.ndarray, min_std: float = MIN_STD, root: str = "keep") -> NormStats:
         x = np.asarray(frames_TxD, np.float64)
-        if x.ndim == 2 and len(x) >= 2 and np.isfinite(x).all():
-            x = represent(x, root)
         if x.ndim != 2 or len(x) < 2:
             raise DataError(f"normalization needs a (frames, dims) array with at least 2 frames, got shape {x.shape}")
         if not np.isfinite(x).all():
             raise DataError("normalization: the sequence contains NaN or inf")
+        x = represent(x, root)
         mean, std = x.mean(0), x.std(0)
         keep = np.flatnonzero(std >= min_std)
         if len(keep) == 0:
