@@ -57,6 +57,7 @@ def parse_args(argv=None):
     blend = "blend each join away over this long (root aligned, cross-fade): no splice is left (0: plain joins)"
     p.add_argument("--blend", type=float, default=0.0, metavar="SECONDS", help=blend)
     flags.add_max_clip_flag(p)
+    flags.add_turn_flag(p)
     p.add_argument("--seeds", type=int, default=None, help="sweep: seeds seed .. seed+N-1, mean and spread")
     flags.add_preset_flags(p, "concat_cmu", variants=True)  # --seed draws the actions and clips, and seeds training
     flags.add_together_flags(p, "the draws of --seeds")
@@ -127,6 +128,7 @@ def _fits(a, seeds):
             a.mirror,
             blend_s=a.blend,
             max_clip_s=a.max_clip_s,
+            turn_clips=a.turn_clips,
             dataset=a.dataset,
         )
         for s in seeds
@@ -155,7 +157,9 @@ def _setting(doc: dict) -> dict:
     if "model" in preset:  # files written before ModelConfig.root trained on the channels as given
         preset["model"].setdefault("root", "keep")
     keys = ("dataset", "num_actions", "total_num_actions", "actions", "split", "blend", "max_clip_s")
-    return {"data": {k: a.get(k) for k in keys}, "preset": preset}
+    data = {k: a.get(k) for k in keys}
+    data["turn_clips"] = bool(a.get("turn_clips"))  # files written before the flag: clips as recorded
+    return {"data": data, "preset": preset}
 
 
 def _differences(a, b, path="") -> list[str]:

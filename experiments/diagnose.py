@@ -8,6 +8,7 @@
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/rg/ckpt --dataset regimes_paired \
         --num_actions 4 --total_num_actions 8         # concat_cmu.py --dataset regimes_paired's draws
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/sh/ckpt --dataset s86_shuffled --seeds 12
+    python experiments/diagnose.py --headings     # where each CMU action recording faces and goes; no model
 
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
 Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N [--seed S] --train_dir DIR``
@@ -139,6 +140,27 @@ def _decompose(fits, z, true_T, k, fps, windows, cfg) -> dict:
     return it
 
 
+def _headings(data) -> None:
+    """Prints, for every CMU action recording the blends draw from, where its root faces and goes: the circular
+    mean of its heading (``kinematics.heading``, degrees) and the length of that mean (1: always the same way), how
+    far the root ends from where it started across the floor, and the mean height and lean (``upright_root``)."""
+    from seq2seq_jax import kinematics
+    from seq2seq_jax.data import cmu, readers, sources
+
+    print("recording                 frames  heading deg  same way  start-end distance  height  lean x  lean z")
+    for files in cmu.available_actions(**data).values():
+        for path in files:
+            x = readers.read_expmap_txt(sources.fetch(path, **data), readers.CMU_VALUES)
+            unit = np.exp(1j * kinematics.heading(x)).mean()
+            far = np.linalg.norm(np.delete(x[-1, :3] - x[0, :3], kinematics.UP_AXIS))
+            up = kinematics.upright_root(x)[:, :3].mean(0)
+            name = Path(path).stem
+            print(
+                f"{name:25s} {len(x):6d}  {np.degrees(np.angle(unit)):11.0f}  {abs(unit):8.2f}  {far:18.1f}"
+                f"  {up[0]:6.2f}  {up[1]:+6.3f}  {up[2]:+6.3f}"
+            )
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="mocap", choices=list(presets.PRESETS), help="the segmentation settings")
@@ -153,13 +175,22 @@ def main(argv=None) -> int:
         help="what --blend_dir's draws are (concat_cmu.py --dataset): CMU clips, synthetic regimes or shuffled trials",
     )
     flags.add_max_clip_flag(p)
+    flags.add_turn_flag(p)
     p.add_argument("--num_actions", type=int, default=None, help="default 3")
     p.add_argument("--total_num_actions", type=int, default=None, help="default 5")
     p.add_argument("--seeds", type=int, default=10, help="blended draws: N of them, from --first_seed")
     p.add_argument("--first_seed", type=int, default=0, help="the first blended draw's seed")
     p.add_argument("--out", default=None, help="write the per-item decompositions and the machine here (JSON)")
+    p.add_argument(
+        "--headings",
+        action="store_true",
+        help="print where each CMU action recording faces and goes (no model) and stop",
+    )
     flags.add_data_flags(p)
     a = p.parse_args(argv)
+    if a.headings:
+        _headings({"data_dir": a.data_dir, "mirror": a.mirror})
+        return 0
     flags.check_dataset_flags(p, a, 3, 5)
     flags.check_max_clip_flag(p, a)
     cfg = presets.get(a.preset).segment
@@ -191,6 +222,7 @@ def main(argv=None) -> int:
                 a.blend_dir,
                 blend_s=a.blend,
                 max_clip_s=a.max_clip_s,
+                turn_clips=a.turn_clips,
                 dataset=a.dataset,
                 **data,
             )

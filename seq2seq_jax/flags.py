@@ -287,6 +287,16 @@ def add_max_clip_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_turn_flag(parser: argparse.ArgumentParser) -> None:
+    """--turn_clips: case-(i) draws with each clip turned about the vertical (``cmu.make_sequence``)."""
+    parser.add_argument(
+        "--turn_clips",
+        action="store_true",
+        help="turn each clip about the vertical by its own seeded angle (within a quarter turn) before the joins: "
+        "the CMU recordings of an action all face much the same way, recordings made elsewhere need not",
+    )
+
+
 def check_max_clip_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuses a --max_clip_s that is not a positive number of seconds (exits through ``parser.error``)."""
     if args.max_clip_s is not None and not 0 < args.max_clip_s < math.inf:
@@ -302,16 +312,17 @@ def check_dataset_flags(
     total_num_actions: int | None = None,
 ) -> None:
     """Refuses, with a ``--dataset`` other than CMU clips (``protocols.DRAWN_DATASETS``), the flags of CMU draws that
-    the script has and that were given (--actions, --split other than train, --max_clip_s, --gen_video), and with
-    ``s86_shuffled`` (whose seed picks the trial and its classes) --num_actions and --total_num_actions; exits through
-    ``parser.error`` naming them. Then fills in the defaults of --num_actions and --total_num_actions (parsed with
-    default None) for the datasets that take them."""
+    the script has and that were given (--actions, --split other than train, --max_clip_s, --turn_clips,
+    --gen_video), and with ``s86_shuffled`` (whose seed picks the trial and its classes) --num_actions and
+    --total_num_actions; exits through ``parser.error`` naming them. Then fills in the defaults of --num_actions
+    and --total_num_actions (parsed with default None) for the datasets that take them."""
     from seq2seq_jax.protocols import DRAWN_DATASETS, SHUFFLED_DATASET
 
     cmu_only = {
         "--actions": getattr(args, "actions", None),
         "--split": getattr(args, "split", "train") != "train",
         "--max_clip_s": getattr(args, "max_clip_s", None),
+        "--turn_clips": getattr(args, "turn_clips", False),
         "--gen_video": getattr(args, "gen_video", False),
     }
     if args.dataset == SHUFFLED_DATASET:

@@ -115,6 +115,48 @@ def upright_root(frames_TxV: np.ndarray) -> np.ndarray:
     return np.concatenate([f[:, UP_AXIS : UP_AXIS + 1], lean, f[:, 6:]], axis=1).astype(f.dtype)
 
 
+def turn_about_vertical(frames_TxV: np.ndarray, angle: float, shift=(0.0, 0.0)) -> np.ndarray:
+    """The frames of a body turned by ``angle`` radians about the vertical axis (``UP_AXIS``) through the origin of
+    the floor, then moved by ``shift`` (its two components across ``UP_AXIS``): the root position (values 0-2) and
+    the root's exponential map (3-5; of the inverse rotation, as in ``upright_root``) change, the joints' angles do
+    not. The same motion, done facing another way and elsewhere (the joint positions of ``forward_kinematics`` turn
+    and move with it).
+
+    Raises:
+      DataError: fewer than 6 values per frame.
+    """
+    from scipy.spatial.transform import Rotation
+
+    f = np.asarray(frames_TxV)
+    if f.ndim != 2 or f.shape[1] < 6:
+        raise DataError(
+            "turning reads values 0-2 of a frame as the root position and 3-5 as its exponential map; frames of "
+            f"shape {f.shape} have no root in that layout"
+        )
+    turn = Rotation.from_rotvec(angle * np.eye(3)[UP_AXIS])
+    g = f.astype(np.float64)  # a copy
+    g[:, :3] = turn.apply(g[:, :3])
+    g[:, [i for i in range(3) if i != UP_AXIS]] += np.asarray(shift, np.float64)
+    g[:, 3:6] = (turn * Rotation.from_rotvec(g[:, 3:6]).inv()).inv().as_rotvec()
+    return g.astype(f.dtype)
+
+
+def heading(frames_TxV: np.ndarray) -> np.ndarray:
+    """heading_T: the direction (radians, in (-pi, pi]) the root faces on the floor, the angle about the vertical
+    (``UP_AXIS``) of the root's forward axis (its third; the row of ``upright_root``'s matrix ``M`` for it, taken
+    across the floor). ``turn_about_vertical(frames, angle)`` adds ``angle`` to it.
+
+    Raises:
+      DataError: fewer than 6 values per frame.
+    """
+    f = np.asarray(frames_TxV)
+    if f.ndim != 2 or f.shape[1] < 6:
+        raise DataError(f"the heading reads values 3-5 of a frame as the root's exponential map; got shape {f.shape}")
+    fwd = expmap_to_rotmat(f[:, 3:6])[:, 2, :]  # the root's forward axis in world coordinates
+    a, b = [i for i in range(3) if i != UP_AXIS]
+    return np.arctan2(fwd[:, a], fwd[:, b])
+
+
 def forward_kinematics(frames_TxV: np.ndarray, skel: Skeleton | None = None) -> np.ndarray:
     """Joint positions (T, J, 3) of the frames (default skeleton: the 117-value CMU one)."""
     s = cmu117() if skel is None else skel

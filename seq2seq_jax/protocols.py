@@ -252,19 +252,21 @@ def concat_draw(
     blend_s: float = 0.0,
     max_clip_s: float | None = None,
     dataset: str = "cmu",
+    turn_clips: bool = False,
 ):
     """(sequence, its checkpoint folder, data description) of one case-(i) draw (joins blended over
     ``blend_s`` seconds when > 0: ``cmu.blend_clips``; recordings cut to ``max_clip_s`` seconds when given:
-    ``cmu.crop_windows``). ``dataset`` "regimes" or "regimes_paired": a synthetic draw instead
-    (``synthetic.switching_regimes``: ``num_actions`` regimes in ``total_num_actions`` segments, the second with
-    regimes in pairs that share a posture); ``actions``, ``split`` and ``max_clip_s`` are CMU's only. ``dataset``
-    "s86_shuffled": a subject-86 development trial cut into pieces and re-ordered (``subject86.shuffled_trial``; the
-    seed picks the trial and the cuts, so ``num_actions`` and ``total_num_actions`` must be None)."""
+    ``cmu.crop_windows``; each clip turned about the vertical with ``turn_clips``). ``dataset`` "regimes" or
+    "regimes_paired": a synthetic draw instead (``synthetic.switching_regimes``: ``num_actions`` regimes in
+    ``total_num_actions`` segments, the second with regimes in pairs that share a posture); ``actions``, ``split``,
+    ``max_clip_s`` and ``turn_clips`` are CMU's only. ``dataset`` "s86_shuffled": a subject-86 development trial
+    cut into pieces and re-ordered (``subject86.shuffled_trial``; the seed picks the trial and the cuts, so
+    ``num_actions`` and ``total_num_actions`` must be None)."""
     if dataset == SHUFFLED_DATASET:
-        if actions or max_clip_s or num_actions is not None or total_num_actions is not None:
+        if actions or max_clip_s or turn_clips or num_actions is not None or total_num_actions is not None:
             raise DataError(
                 f"--dataset {dataset}: the seed picks the trial, its classes and its pieces; leave out --actions, "
-                "--max_clip_s, --num_actions and --total_num_actions"
+                "--max_clip_s, --turn_clips, --num_actions and --total_num_actions"
             )
         seq = subject86.shuffled_trial(seed, blend_s, data_dir, mirror)
         trial = seq.clips[0][1].split()[-1]
@@ -272,25 +274,31 @@ def concat_draw(
         info = {"subject86_shuffled": trial, "seed": seed, "blend_s": blend_s, "pieces": [list(c) for c in seq.crops]}
         return seq, Path(train_dir) / name, info
     if dataset in REGIME_DATASETS:
-        if actions or max_clip_s:
-            raise DataError(f"--dataset {dataset} draws its regimes: leave out --actions and --max_clip_s")
+        if actions or max_clip_s or turn_clips:
+            raise DataError(
+                f"--dataset {dataset} draws its regimes: leave out --actions, --max_clip_s and --turn_clips"
+            )
         seq = synthetic.switching_regimes(
             seed, num_actions, total_num_actions, blend_s, shared_postures=dataset == "regimes_paired"
         )
         name = f"{dataset}_seed{seed}_{num_actions}k_{len(seq.clips)}segments_blend{blend_s:g}"
         return seq, Path(train_dir) / name, {"synthetic": dataset, "seed": seed, "blend_s": blend_s}
-    seq = cmu.make_sequence(seed, num_actions, total_num_actions, actions, split, data_dir, mirror, blend_s, max_clip_s)
+    seq = cmu.make_sequence(
+        seed, num_actions, total_num_actions, actions, split, data_dir, mirror, blend_s, max_clip_s, turn_clips
+    )
     name = (
         f"seed{seed}_"
         + "-".join(seq.actions)
         + f"_{len(seq.clips)}clips"
         + (f"_blend{blend_s:g}" if blend_s else "")
         + (f"_max{max_clip_s:g}s" if max_clip_s else "")
+        + ("_turned" if turn_clips else "")
     )
     info = {
         "case_i_clips": [c[1] for c in seq.clips],
         **({"blend_s": blend_s} if blend_s else {}),
         **({"case_i_crops": [list(c) for c in seq.crops], "max_clip_s": max_clip_s} if max_clip_s else {}),
+        **({"case_i_turns": list(seq.turns)} if turn_clips else {}),
     }
     return seq, Path(train_dir) / name, info
 

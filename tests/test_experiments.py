@@ -166,7 +166,13 @@ def test_concat_cmu_scores_synthetic_regimes_and_refuses_cmu_flags_with_them(tmp
     paths = [str(tmp_path / d / "results.json") for d in ("out", "o2")]
     assert cc.main(["--summarize", *paths]) == 2
     assert "other settings" in capsys.readouterr().err
-    for bad in (["--actions", "walking,running"], ["--max_clip_s", "8"], ["--gen_video"], ["--split", "test"]):
+    for bad in (
+        ["--actions", "walking,running"],
+        ["--max_clip_s", "8"],
+        ["--turn_clips"],
+        ["--gen_video"],
+        ["--split", "test"],
+    ):
         with pytest.raises(SystemExit) as e:
             cc.main(args + tiny + bad)
         assert e.value.code == 2
@@ -200,7 +206,13 @@ def test_concat_cmu_scores_shuffled_development_trials_and_refuses_what_the_seed
     d = ["--s86_dirs", "none", "--blend_dir", str(tmp_path / "ckpt"), "--dataset", "s86_shuffled", "--seeds", "1"]
     assert dg.main(d + ["--first_seed", "9", "--preset", "generic"] + _data_args(data)) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("s86_shuffled (1)")
-    for bad in (["--num_actions", "3"], ["--total_num_actions", "5"], ["--max_clip_s", "8"], ["--split", "test"]):
+    for bad in (
+        ["--num_actions", "3"],
+        ["--total_num_actions", "5"],
+        ["--max_clip_s", "8"],
+        ["--turn_clips"],
+        ["--split", "test"],
+    ):
         for script, argv in ((cc, args + tiny), (dg, d))[: 1 if bad[0] == "--split" else 2]:  # diagnose: no --split
             with pytest.raises(SystemExit) as e:
                 script.main(argv + bad)
@@ -504,6 +516,23 @@ def test_subject86_ensemble_trains_its_models_together_saves_them_apart_and_rest
     capsys.readouterr()
 
 
+def test_diagnose_headings_lists_where_each_cmu_recording_faces(data, capsys):
+    """--headings: one row per CMU action recording that can be had, with its heading, how far the root went and
+    its mean height and lean; no model is needed."""
+    from seq2seq_jax import kinematics
+    from seq2seq_jax.data import cmu, readers, sources
+
+    assert _script("diagnose").main(["--headings"] + _data_args(data)) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    files = [f for fs in cmu.available_actions(**data).values() for f in fs]
+    assert [r.split()[0] for r in rows] == [Path(f).stem for f in files]
+    x = readers.read_expmap_txt(sources.fetch(files[0], **data), readers.CMU_VALUES)
+    cells = rows[0].split()
+    mean = np.exp(1j * kinematics.heading(x)).mean()
+    assert int(cells[1]) == len(x) and int(cells[2]) == round(float(np.degrees(np.angle(mean))))
+    assert float(cells[3]) == round(abs(mean), 2) and float(cells[5]) == round(float(x[:, 1].mean()), 2)
+
+
 def test_diagnose_reads_the_blended_draws_from_first_seed(tmp_path, data, capsys):
     """--first_seed S: the draws S .. S + N - 1, as trained by concat_cmu.py --seed S --seeds N."""
     ckpt, out = tmp_path / "ckpt", tmp_path / "d.json"
@@ -533,9 +562,10 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         r["ours"]["splices"] = []
         return r
 
-    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None):
+    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None):
         args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
         args |= {"blend": blend} | ({"max_clip_s": max_clip_s} if max_clip_s else {})  # older files lack it
+        args |= {} if turn_clips is None else {"turn_clips": turn_clips}  # and --turn_clips
         model = {"source": source} | ({"root": root} if root else {})  # and ModelConfig.root
         doc = {"runs": runs, "args": args, "preset": {"model": model, "train": {}}}
         (tmp_path / name).write_text(json.dumps(doc))
@@ -551,6 +581,9 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     # a file that names the root "keep" pools with files written before the field (which trained on it)
     assert cc.main(["--summarize", a, write("k.json", [draw(7, 0.5, 0.5, same)], root="keep")]) == 0
     assert "3 draws from 2 file(s)" in capsys.readouterr().out
+    # and one run without --turn_clips with files written before the flag
+    assert cc.main(["--summarize", a, write("n.json", [draw(8, 0.5, 0.5, same)], turn_clips=False)]) == 0
+    assert "3 draws from 2 file(s)" in capsys.readouterr().out
     assert f"ours - baseline, paired over 3 draws: ARI {(0.3 - 0.2 + 0.0) / 3:+.3f}" in out
     assert "ahead on 1, level on 1, behind on 1" in out
     assert "1 draws in which one of walking comes from two or more recordings" in out
@@ -563,6 +596,7 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         ([a, write("d.json", [draw(6, 0.5, 0.5, same)], blend=0.0)], "data.blend 0.5 vs 0.0"),
         ([a, write("d8.json", [draw(6, 0.5, 0.5, same)], max_clip_s=8.0)], "data.max_clip_s None vs 8.0"),
         ([a, write("u.json", [draw(6, 0.5, 0.5, same)], root="upright")], "preset.model.root 'keep' vs 'upright'"),
+        ([a, write("t.json", [draw(6, 0.5, 0.5, same)], turn_clips=True)], "data.turn_clips False vs True"),
         ([a, write("e.json", [draw(1, 0.5, 0.5, same)])], "draw 1 is in both"),
         ([a, write("f.json", [])], "holds no draws"),
         ([a, str(tmp_path / "missing.json")], "cannot read"),

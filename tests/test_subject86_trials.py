@@ -96,14 +96,11 @@ def test_shuffled_trial_reorders_pieces_of_one_development_trial_and_leaves_no_s
 
 
 def _turned(frames, angle, shift):
-    """The frames turned by ``angle`` about the vertical axis and moved by ``shift`` across the floor."""
-    from scipy.spatial.transform import Rotation
+    """The frames turned by ``angle`` about the vertical axis and moved by ``shift`` across the floor (the turn is
+    tested against forward kinematics in test_windows_cmu.py)."""
+    from seq2seq_jax import kinematics
 
-    turn = Rotation.from_euler("y", angle)
-    g = frames.astype(np.float64).copy()
-    g[:, :3] = turn.apply(g[:, :3]) + np.array([shift, 0.0, -shift])
-    g[:, 3:6] = (turn * Rotation.from_rotvec(g[:, 3:6]).inv()).inv().as_rotvec()
-    return g.astype(np.float32)
+    return kinematics.turn_about_vertical(frames, angle, (shift, -shift))
 
 
 def test_upright_root_ignores_where_the_body_stands_and_faces_but_not_its_tilt(data):

@@ -117,6 +117,58 @@ def test_case_i_recordings_cut_to_max_clip_s(data):
     assert info_cut["case_i_crops"] == [list(c) for c in cut.crops] and info_cut["max_clip_s"] == 4.0
 
 
+def test_turn_about_vertical_turns_and_moves_the_body_it_draws(data):
+    """kinematics.turn_about_vertical: the joint positions of forward kinematics are those of the frames as given,
+    turned about the vertical and moved across the floor; the joints' angles and the upright root do not change."""
+    from scipy.spatial.transform import Rotation
+
+    from seq2seq_jax import kinematics
+
+    f = cmu.make_sequence(3, 2, **data).frames[:200]
+    g = kinematics.turn_about_vertical(f, 1.2, (5.0, -3.0))
+    assert g.dtype == f.dtype and g.shape == f.shape
+    np.testing.assert_array_equal(g[:, 6:], f[:, 6:])
+    xyz, moved = kinematics.forward_kinematics(f), kinematics.forward_kinematics(g)
+    want = Rotation.from_euler("y", 1.2).apply(xyz.reshape(-1, 3)).reshape(xyz.shape) + np.array([5.0, 0.0, -3.0])
+    scale = np.abs(xyz).max()
+    assert np.abs(moved - xyz).max() > 0.1 * scale  # it does move
+    np.testing.assert_allclose(moved, want, atol=1e-6 * scale)
+    np.testing.assert_allclose(kinematics.upright_root(g), kinematics.upright_root(f), atol=1e-5)
+    turned = np.angle(np.exp(1j * (kinematics.heading(g) - kinematics.heading(f))))  # the heading turns with it
+    np.testing.assert_allclose(turned, 1.2, atol=1e-5)
+    with pytest.raises(DataError, match="no root in that layout"):
+        kinematics.turn_about_vertical(f[:, :5], 1.0)
+
+
+def test_case_i_clips_turned_about_the_vertical(data):
+    """turn_clips turns each clip by its own seeded angle (within a quarter turn) before the joins: the same
+    recordings, labels and joint angles, another heading per clip, the same upright root away from the joins, and
+    no splice left; a turned draw has its own checkpoint folder and its models record the angles."""
+    from seq2seq_jax import kinematics, protocols, segmentation
+    from seq2seq_jax.data.normalize import NormStats
+
+    kw = dict(actions=["walking", "soccer"], total_num_actions=3, blend_s=0.5, **data)
+    plain, turned = cmu.make_sequence(5, **kw), cmu.make_sequence(5, turn_clips=True, **kw)
+    assert turned.turns == tuple(cmu.turn_angles(5, 3)) and plain.turns == ()
+    assert all(abs(t) <= np.pi / 2 for t in turned.turns) and len(set(turned.turns)) == 3
+    assert turned.clips == plain.clips and (turned.labels == plain.labels).all()
+    np.testing.assert_allclose(turned.frames[:, 6:], plain.frames[:, 6:], atol=1e-5)
+    assert np.abs(turned.frames[:, 3:6] - plain.frames[:, 3:6]).max() > 0.1
+    away = np.ones(len(plain.frames), bool)
+    for b in plain.boundaries:
+        away[b - 60 : b + 60] = False  # the cross-fades (0.5 s at 120 fps) mix two headings
+    up_p, up_t = kinematics.upright_root(plain.frames), kinematics.upright_root(turned.frames)
+    np.testing.assert_allclose(up_t[away], up_p[away], atol=1e-4)
+    assert len(segmentation.splices(NormStats.fit(turned.frames).apply(turned.frames), turned.fps)) == 0
+    args = (5, None, 3, ["walking", "soccer"], "train", "/ckpt", data["data_dir"], data["mirror"], 0.5)
+    _, d_plain, info_plain = protocols.concat_draw(*args)
+    _, d_turned, info_turned = protocols.concat_draw(*args, turn_clips=True)
+    assert d_turned.name == d_plain.name + "_turned" and "case_i_turns" not in info_plain
+    assert info_turned["case_i_turns"] == list(turned.turns)
+    with pytest.raises(DataError, match="--turn_clips"):
+        protocols.concat_draw(1, 3, 5, None, "train", "/ckpt", blend_s=0.5, dataset="regimes", turn_clips=True)
+
+
 def test_switching_regimes_recur_change_at_every_join_and_leave_no_splice():
     from seq2seq_jax import segmentation
     from seq2seq_jax.data import synthetic

@@ -70,6 +70,7 @@ class Sequence:
       fps: 120.
       crops: (first, end) frames of each clip's recording that it holds (the whole recording without
         ``max_clip_s``).
+      turns: with ``turn_clips``, the angle (radians) each clip was turned by about the vertical; else empty.
     """
 
     frames: np.ndarray
@@ -78,6 +79,7 @@ class Sequence:
     clips: tuple[tuple[str, str, int, int], ...]
     fps: float = FPS
     crops: tuple[tuple[int, int], ...] = ()
+    turns: tuple[float, ...] = ()
 
     @property
     def boundaries(self) -> list[int]:
@@ -129,12 +131,18 @@ def make_sequence(
     mirror=None,
     blend_s: float = 0.0,
     max_clip_s: float | None = None,
+    turn_clips: bool = False,
 ) -> Sequence:
     """Builds a case-(i) sequence; see the module docstring. With ``blend_s`` > 0 the joins are blended away
     (``blend_clips``), so that no splice is left to find: a continuous recording with known segments. With
     ``max_clip_s``, a recording longer than that is cut to a window of that length (``crop_windows``): the
     gesture recordings (basketball_signal, directing_traffic: 25-31 s of one signal after another) then no longer
-    hold most of a draw's frames. The same seed draws the same actions and recordings with or without it."""
+    hold most of a draw's frames. The same seed draws the same actions and recordings with or without it.
+
+    With ``turn_clips``, each clip is turned about the vertical by its own angle (``turn_angles``;
+    ``kinematics.turn_about_vertical``) before the joins. In the CMU recordings the subject
+    faces much the same way in every recording of an action, so in the clips as recorded the root's heading tells
+    some actions apart, as it would not in recordings made elsewhere (``experiments/diagnose.py --headings``)."""
     if not 0 <= blend_s < math.inf:
         raise DataError(f"blend_s must be >= 0 seconds and finite (0: clips joined as they are), got {blend_s}")
     total = total_num_actions or (len(actions) if actions else num_actions)
@@ -142,6 +150,11 @@ def make_sequence(
     xs = [readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES) for _, path in clips]
     crops = crop_windows(seed, [len(x) for x in xs], max_clip_s)
     xs = [x[a:b] for x, (a, b) in zip(xs, crops)]
+    turns = turn_angles(seed, len(xs)) if turn_clips else []
+    if turn_clips:
+        from seq2seq_jax import kinematics  # at the top it would import the package from within data/
+
+        xs = [kinematics.turn_about_vertical(x, t) for x, t in zip(xs, turns)]
     overlap = int(round(blend_s * FPS))
     if overlap and min(len(x) for x in xs) <= 2 * overlap:
         raise DataError(
@@ -149,17 +162,19 @@ def make_sequence(
             f"({min(len(x) for x in xs)} frames); use a shorter blend"
         )
     frames, starts = blend_clips(xs, overlap)
-    return joined_sequence(frames, starts, clips, actions, crops=crops)
+    return joined_sequence(frames, starts, clips, actions, crops=crops, turns=turns)
 
 
-def joined_sequence(frames, starts, clips, actions, fps: float = FPS, crops=()) -> Sequence:
+def joined_sequence(frames, starts, clips, actions, fps: float = FPS, crops=(), turns=()) -> Sequence:
     """The ``Sequence`` of ``frames`` joined from clips that start at ``starts`` (``blend_clips``' second output):
     clip i, ``clips[i]`` = (action, file), runs to the next one's start and is labelled by its action's index in
     ``actions``."""
     ends = starts[1:] + [len(frames)]
     labels = np.concatenate([np.full(e - b, actions.index(a), np.int32) for (a, _), b, e in zip(clips, starts, ends)])
     table = tuple((a, path, b, e) for (a, path), b, e in zip(clips, starts, ends))
-    return Sequence(np.asarray(frames).astype(np.float32), labels, tuple(actions), table, fps, tuple(crops))
+    return Sequence(
+        np.asarray(frames).astype(np.float32), labels, tuple(actions), table, fps, tuple(crops), tuple(turns)
+    )
 
 
 def crop_windows(seed: int, lengths, max_clip_s: float | None) -> list[tuple[int, int]]:
@@ -177,6 +192,14 @@ def crop_windows(seed: int, lengths, max_clip_s: float | None) -> list[tuple[int
         first = int(rng.integers(0, n - keep + 1)) if n > keep else 0
         out.append((first, min(int(n), first + keep)))
     return out
+
+
+def turn_angles(seed: int, n: int) -> list[float]:
+    """The angles (radians, within a quarter turn either way) by which ``make_sequence(..., turn_clips=True)`` turns
+    its ``n`` clips about the vertical: their own generator, seeded by ``seed``, so that the draw of actions,
+    recordings and crops is the same with or without turning."""
+    rng = np.random.default_rng([seed, 2])
+    return [float(a) for a in rng.uniform(-np.pi / 2, np.pi / 2, n)]
 
 
 def blend_clips(clips, overlap: int, root=(0, 2)) -> tuple[np.ndarray, list[int]]:
