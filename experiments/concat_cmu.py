@@ -59,6 +59,15 @@ def parse_args(argv=None):
     flags.add_max_clip_flag(p)
     flags.add_turn_flag(p)
     p.add_argument("--seeds", type=int, default=None, help="sweep: seeds seed .. seed+N-1, mean and spread")
+    p.add_argument(
+        "--train_seed_offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train each draw's models with seed (its draw's seed + N) instead of the draw's seed: the same draws, "
+        "other initialisations and windows (how much a draw's score owes to its training seed); the models go to "
+        "--train_dir/train_seed_offsetN",
+    )
     flags.add_preset_flags(p, "concat_cmu", variants=True)  # --seed draws the actions and clips, and seeds training
     flags.add_together_flags(p, "the draws of --seeds")
     p.add_argument("--train_dir", default=str(REPO / "runs" / "concat_cmu"), help="checkpoints: a subfolder per draw")
@@ -116,6 +125,8 @@ def _fits(a, seeds):
     resumed) one by one, or all at once with --together."""
     actions = [s for s in a.actions.split(",") if s] if a.actions else None
     cfg = a.config
+    off = a.train_seed_offset  # its models in their own subfolder: a folder trained with another seed is not reused
+    train_dir = Path(a.train_dir) / f"train_seed_offset{off}" if off else a.train_dir
     draws = (
         protocols.concat_draw(
             s,
@@ -123,7 +134,7 @@ def _fits(a, seeds):
             a.total_num_actions,
             actions,
             a.split,
-            a.train_dir,
+            train_dir,
             a.data_dir,
             a.mirror,
             blend_s=a.blend,
@@ -138,13 +149,13 @@ def _fits(a, seeds):
         drawn = list(draws)
         t0 = time.perf_counter()
         seqs, dirs, infos = zip(*drawn)
-        kw = {"load_step": a.load, "progress": not a.quiet, "seeds": seeds}
+        kw = {"load_step": a.load, "progress": not a.quiet, "seeds": [s + a.train_seed_offset for s in seeds]}
         fits = fitting.fit_ensembles_together([q.frames for q in seqs], cfg.model, cfg.train, dirs, infos, **kw)
         print(f"trained {len(seeds) * n} models together in {time.perf_counter() - t0:.0f} s", flush=True)
         yield from zip(seeds, drawn, fits)
         return
     for s, (seq, workdir, info) in zip(seeds, draws):
-        train = dataclasses.replace(cfg.train, seed=s)
+        train = dataclasses.replace(cfg.train, seed=s + a.train_seed_offset)
         fit = fitting.fit_ensemble(seq.frames, cfg.model, train, workdir, info, load_step=a.load, progress=not a.quiet)
         yield s, (seq, workdir, info), fit
 

@@ -155,6 +155,20 @@ def test_concat_cmu_scores_synthetic_regimes_and_refuses_cmu_flags_with_them(tmp
     # pooled by --summarize like any sweep; the other family is other data and is not pooled with it
     assert cc.main(["--summarize", str(tmp_path / "out" / "results.json")]) == 0
     assert "2 draws from 1 file(s)" in capsys.readouterr().out
+    # --train_seed_offset: the same draws, models of other seeds in their own subfolder (the first not reused)
+    from seq2seq_jax import fitting, train
+
+    assert cc.main(args + tiny + ["--seeds", "1", "--out", str(tmp_path / "o5"), "--train_seed_offset", "5"]) == 0
+    run5 = json.loads((tmp_path / "o5" / "results.json").read_text())["runs"][0]
+    run0 = doc["runs"][0]
+    assert (
+        Path(run5["checkpoint"])
+        == Path(run0["checkpoint"]).parent / "train_seed_offset5" / Path(run0["checkpoint"]).name
+    )
+    assert run5["frames"] == run0["frames"] and run5["clips"] == run0["clips"]
+    p0, p5 = (train.load(fitting.saved_members(Path(r["checkpoint"]))[0])[0] for r in (run0, run5))
+    assert any(not np.allclose(x, y) for x, y in zip(jax.tree.leaves(p0), jax.tree.leaves(p5)))
+    capsys.readouterr()
     # diagnose.py reads the same draws back from their checkpoints
     dg = ["--s86_dirs", "none", "--blend_dir", str(tmp_path / "ckpt"), "--dataset", "regimes_paired"]
     dg += ["--num_actions", "3", "--total_num_actions", "5", "--seeds", "2", "--first_seed", "4", "--preset", "generic"]
