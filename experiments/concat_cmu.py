@@ -149,13 +149,13 @@ def _fits(a, seeds):
         drawn = list(draws)
         t0 = time.perf_counter()
         seqs, dirs, infos = zip(*drawn)
-        kw = {"load_step": a.load, "progress": not a.quiet, "seeds": [s + a.train_seed_offset for s in seeds]}
+        kw = {"load_step": a.load, "progress": not a.quiet, "seeds": [s + off for s in seeds]}
         fits = fitting.fit_ensembles_together([q.frames for q in seqs], cfg.model, cfg.train, dirs, infos, **kw)
         print(f"trained {len(seeds) * n} models together in {time.perf_counter() - t0:.0f} s", flush=True)
         yield from zip(seeds, drawn, fits)
         return
     for s, (seq, workdir, info) in zip(seeds, draws):
-        train = dataclasses.replace(cfg.train, seed=s + a.train_seed_offset)
+        train = dataclasses.replace(cfg.train, seed=s + off)
         fit = fitting.fit_ensemble(seq.frames, cfg.model, train, workdir, info, load_step=a.load, progress=not a.quiet)
         yield s, (seq, workdir, info), fit
 

@@ -145,14 +145,14 @@ def _headings(data) -> None:
     mean of its heading (``kinematics.heading``, degrees) and the length of that mean (1: always the same way), how
     far the root ends from where it started across the floor, and the mean height and lean (``upright_root``)."""
     from seq2seq_jax import kinematics
-    from seq2seq_jax.data import cmu, readers, sources
+    from seq2seq_jax.data import cmu
 
     print("recording                 frames  heading deg  same way  start-end distance  height  lean x  lean z")
     for files in cmu.available_actions(**data).values():
         for path in files:
-            x = readers.read_expmap_txt(sources.fetch(path, **data), readers.CMU_VALUES)
+            x = cmu.read_recording(path, **data)
             unit = np.exp(1j * kinematics.heading(x)).mean()
-            far = np.linalg.norm(np.delete(x[-1, :3] - x[0, :3], kinematics.UP_AXIS))
+            far = np.linalg.norm(x[-1, kinematics.FLOOR_AXES] - x[0, kinematics.FLOOR_AXES])
             up = kinematics.upright_root(x)[:, :3].mean(0)
             name = Path(path).stem
             print(

@@ -85,6 +85,7 @@ def expmap_to_rotmat(r_Nx3: np.ndarray) -> np.ndarray:
 
 
 UP_AXIS = 1  # the vertical axis of the CMU files and of most BVH files (Y up)
+FLOOR_AXES = tuple(i for i in range(3) if i != UP_AXIS)  # the two across it, in order
 
 
 def upright_root(frames_TxV: np.ndarray) -> np.ndarray:
@@ -111,13 +112,13 @@ def upright_root(frames_TxV: np.ndarray) -> np.ndarray:
             "they are) for data in another layout"
         )
     up = expmap_to_rotmat(f[:, 3:6])[:, :, UP_AXIS]
-    lean = np.delete(up, UP_AXIS, axis=1)
+    lean = up[:, FLOOR_AXES]
     return np.concatenate([f[:, UP_AXIS : UP_AXIS + 1], lean, f[:, 6:]], axis=1).astype(f.dtype)
 
 
 def turn_about_vertical(frames_TxV: np.ndarray, angle: float, shift=(0.0, 0.0)) -> np.ndarray:
     """The frames of a body turned by ``angle`` radians about the vertical axis (``UP_AXIS``) through the origin of
-    the floor, then moved by ``shift`` (its two components across ``UP_AXIS``): the root position (values 0-2) and
+    the floor, then moved by ``shift`` (along ``FLOOR_AXES``): the root position (values 0-2) and
     the root's exponential map (3-5; of the inverse rotation, as in ``upright_root``) change, the joints' angles do
     not. The same motion, done facing another way and elsewhere (the joint positions of ``forward_kinematics`` turn
     and move with it).
@@ -136,7 +137,7 @@ def turn_about_vertical(frames_TxV: np.ndarray, angle: float, shift=(0.0, 0.0)) 
     turn = Rotation.from_rotvec(angle * np.eye(3)[UP_AXIS])
     g = f.astype(np.float64)  # a copy
     g[:, :3] = turn.apply(g[:, :3])
-    g[:, [i for i in range(3) if i != UP_AXIS]] += np.asarray(shift, np.float64)
+    g[:, FLOOR_AXES] += np.asarray(shift, np.float64)
     g[:, 3:6] = (turn * Rotation.from_rotvec(g[:, 3:6]).inv()).inv().as_rotvec()
     return g.astype(f.dtype)
 
@@ -153,7 +154,7 @@ def heading(frames_TxV: np.ndarray) -> np.ndarray:
     if f.ndim != 2 or f.shape[1] < 6:
         raise DataError(f"the heading reads values 3-5 of a frame as the root's exponential map; got shape {f.shape}")
     fwd = expmap_to_rotmat(f[:, 3:6])[:, 2, :]  # the root's forward axis in world coordinates
-    a, b = [i for i in range(3) if i != UP_AXIS]
+    a, b = FLOOR_AXES
     return np.arctan2(fwd[:, a], fwd[:, b])
 
 

@@ -534,13 +534,13 @@ def test_diagnose_headings_lists_where_each_cmu_recording_faces(data, capsys):
     """--headings: one row per CMU action recording that can be had, with its heading, how far the root went and
     its mean height and lean; no model is needed."""
     from seq2seq_jax import kinematics
-    from seq2seq_jax.data import cmu, readers, sources
+    from seq2seq_jax.data import cmu
 
     assert _script("diagnose").main(["--headings"] + _data_args(data)) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     files = [f for fs in cmu.available_actions(**data).values() for f in fs]
     assert [r.split()[0] for r in rows] == [Path(f).stem for f in files]
-    x = readers.read_expmap_txt(sources.fetch(files[0], **data), readers.CMU_VALUES)
+    x = cmu.read_recording(files[0], **data)
     cells = rows[0].split()
     mean = np.exp(1j * kinematics.heading(x)).mean()
     assert int(cells[1]) == len(x) and int(cells[2]) == round(float(np.degrees(np.angle(mean))))

@@ -48,6 +48,11 @@ def action_files(action: str, split: str = "train") -> list[str]:
     return [p for _, p in sorted(out)]
 
 
+def read_recording(path: str, data_dir=None, mirror=None) -> np.ndarray:
+    """frames_TxD of one CMU action recording (a manifest path), fetched (or found in the data root or mirror)."""
+    return readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES)
+
+
 def available_actions(split: str = "train", data_dir=None, mirror=None) -> dict[str, list[str]]:
     """Action -> its recordings that can be had (present in the data root or mirror; all when no mirror is set)."""
     out = {}
@@ -147,13 +152,14 @@ def make_sequence(
         raise DataError(f"blend_s must be >= 0 seconds and finite (0: clips joined as they are), got {blend_s}")
     total = total_num_actions or (len(actions) if actions else num_actions)
     actions, clips = choose_clips(seed, num_actions, total, actions, split, data_dir, mirror)
-    xs = [readers.read_expmap_txt(sources.fetch(path, data_dir, mirror), readers.CMU_VALUES) for _, path in clips]
+    xs = [read_recording(path, data_dir, mirror) for _, path in clips]
     crops = crop_windows(seed, [len(x) for x in xs], max_clip_s)
     xs = [x[a:b] for x, (a, b) in zip(xs, crops)]
-    turns = turn_angles(seed, len(xs)) if turn_clips else []
+    turns = []
     if turn_clips:
         from seq2seq_jax import kinematics  # at the top it would import the package from within data/
 
+        turns = turn_angles(seed, len(xs))
         xs = [kinematics.turn_about_vertical(x, t) for x, t in zip(xs, turns)]
     overlap = int(round(blend_s * FPS))
     if overlap and min(len(x) for x in xs) <= 2 * overlap:
