@@ -169,23 +169,23 @@ def test_segment_command_and_estimator_read_motion_files(tmp_path, asf_file, dat
     # BVH through the command (rate from Frame Time) and the estimator (a path as X)
     rng = np.random.default_rng(1)
     angles = np.repeat(rng.uniform(-60, 60, size=(2, 9)), 150, axis=0) + rng.normal(scale=2, size=(300, 9))
-    bvh, _ = _bvh(tmp_path, angles, frame_time="0.0333333")
+    bvh, _ = _bvh(tmp_path, angles, frame_time="0.01")  # 3 s: a short video
     joints = ["Spine.e0", "Spine.e1", "Spine.e2", "Arm.e0", "Arm.e1", "Arm.e2"]
     args = [str(bvh), "--k", "2", "--columns", ",".join(joints), "--out", str(tmp_path / "b"), "--video", *tiny]
     assert cli.main(["segment", *args]) == 0
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
-    assert summary["fps"] == 30.0 and summary["channels"] == joints  # the video still draws the whole skeleton
+    assert summary["fps"] == 100.0 and summary["channels"] == joints  # the video still draws the whole skeleton
     assert [Path(v).suffix for v in summary["video"]] == [".gif", ".mp4"]
     from PIL import Image
 
-    assert Image.open(summary["video"][0]).n_frames == 100  # 10 s at the video's 10 frames a second
+    assert Image.open(summary["video"][0]).n_frames == 30  # 3 s at the video's 10 frames a second
     table = tmp_path / "t.csv"
     table.write_text("a,b\n1,2\n3,4\n")
     assert cli.main(["segment", str(table), "--k", "2", "--video", "--out", str(tmp_path / "t")]) == 2
     assert "--video draws the skeleton of a motion-capture file" in capsys.readouterr().err
     est = Seq2SeqSegmenter(n_states=2, hidden=16, iterations=30, source=20, target=10)
     labels = est.fit_predict(str(bvh))
-    assert labels.shape == (300,) and est.fps_ == 30.0 and est.n_channels_ == 12
+    assert labels.shape == (300,) and est.fps_ == 100.0 and est.n_channels_ == 12
     assert est.predict(bvh).shape == (300,)
     est = Seq2SeqSegmenter(n_states=2, hidden=16, iterations=30, source=20, target=10, root="upright")
     assert est.fit_predict(str(bvh)).shape == (300,) and est.model_.meta.norm.root == "upright"
