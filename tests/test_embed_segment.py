@@ -535,3 +535,45 @@ def test_motion_votes_add_each_models_motion_clustering_to_the_consensus(monkeyp
             x, 2, 30.0, segmentation.SegmentConfig(method="kmeans"), clusterings=[("ward", "mean")]
         )
     assert consensus.views(segmentation.SegmentConfig(method="kmeans", motion_votes=True))[0].method == "kmeans"
+
+
+@pytest.mark.parametrize("n, min_size", [(400, 8), (120, 10), (40, 1)])
+def test_change_points_search_every_number_in_one_dynamic_programme(n, min_size, monkeypatch):
+    # the elbow's curve needs the best segmentation for each number of change points: one call for the most
+    # gives all the others (ruptures keeps them); the same change points as asking for each number alone. With
+    # min_size 1 (ruptures' least is 2) the most does not fit and each number is asked in turn
+    import ruptures as rpt
+
+    from seq2seq_jax.segmentation import changepoints
+
+    rng = np.random.default_rng(n)
+    x = np.repeat(rng.normal(scale=2.0, size=(6, 4)), n // 6 + 1, axis=0)[:n] + rng.normal(size=(n, 4))
+    costs, calls = [], []
+    real_elbow, real_predict = changepoints.elbow, rpt.KernelCPD.predict
+
+    def spy_elbow(c):
+        costs.append(list(c))
+        return real_elbow(c)
+
+    def spy_predict(self, n_bkps=None, pen=None):
+        if n_bkps not in self.segmentations_dict:
+            calls.append(n_bkps)
+        return real_predict(self, n_bkps=n_bkps, pen=pen)
+
+    monkeypatch.setattr(changepoints, "elbow", spy_elbow)
+    monkeypatch.setattr(rpt.KernelCPD, "predict", spy_predict)
+    found = changepoints.change_points(x, 25, min_size)
+    algo = rpt.KernelCPD(kernel="rbf", min_size=max(min_size, 2)).fit(x)
+    each = [
+        real_predict(rpt.KernelCPD(kernel="rbf", min_size=max(min_size, 2)).fit(x), n_bkps=m)
+        for m in range(1, len(costs[0]))
+    ]
+    expected = [algo.cost.sum_of_costs([n])] + [algo.cost.sum_of_costs(b) for b in each]
+    np.testing.assert_allclose(costs[0], expected)
+    m = real_elbow(expected)
+    assert found == ([n] if m == 0 else each[m - 1])[:-1]
+    if min_size > 1:
+        assert len(costs[0]) > 10 and calls == [len(costs[0]) - 1]  # one dynamic programme for them all
+    else:
+        # 25 refused, then 1, 2, ... up to the first refused, which ends the curve
+        assert calls[0] == 25 and calls[1:] == list(range(1, len(costs[0]) + 1)) and len(costs[0]) < 26

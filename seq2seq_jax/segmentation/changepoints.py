@@ -24,6 +24,11 @@ def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0) -> lis
     n = len(f_NxC)
     max_bkps = max(0, min(max_bkps, n // max(min_size, 1) - 1))
     algo = rpt.KernelCPD(kernel="rbf", min_size=max(min_size, 2)).fit(f_NxC)
+    if max_bkps > 0:
+        try:  # one dynamic programme gives every smaller number of change points too (ruptures keeps them)
+            algo.predict(n_bkps=max_bkps)
+        except Exception:  # they do not fit: each number in turn, up to the last that fits
+            pass
     bkps = {0: [n]}
     costs = [algo.cost.sum_of_costs([n])]
     for m in range(1, max_bkps + 1):
