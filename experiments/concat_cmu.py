@@ -182,9 +182,10 @@ def _differences(a, b, path="") -> list[str]:
 
 
 def _pool(paths) -> tuple[list[dict], dict]:
-    """The draws of results.json files of one setting, sorted by seed, and that setting; raises ValueError naming
-    the file that cannot be read, holds no draws, was run with other settings than the first, or repeats a draw."""
-    rows, first, seen = [], None, {}
+    """The draws of results.json files of one setting, sorted by seed, and that setting with the training-seed offsets
+    of the files (``train_seed_offsets``; files may pool across them); raises ValueError naming the file that
+    cannot be read, holds no draws, was run with other settings than the first, or repeats a draw."""
+    rows, first, seen, offsets = [], None, {}, set()
     for path in paths:
         try:
             doc = json.loads(Path(path).read_text())
@@ -193,6 +194,7 @@ def _pool(paths) -> tuple[list[dict], dict]:
             raise ValueError(f"cannot read {path} as a concat_cmu.py results.json ({e!r})") from None
         if not runs:
             raise ValueError(f"{path} holds no draws")
+        offsets.add(doc["args"].get("train_seed_offset") or 0)  # files written before the flag: the draws' seeds
         first = first or (path, setting)
         diff = _differences(first[1], setting)
         if diff:
@@ -206,7 +208,7 @@ def _pool(paths) -> tuple[list[dict], dict]:
                 raise ValueError(f"draw {r['seed']} is in both {seen[r['seed']]} and {path}")
             seen[r["seed"]] = path
             rows.append(r)
-    return sorted(rows, key=lambda r: r["seed"]), first[1]
+    return sorted(rows, key=lambda r: r["seed"]), {**first[1], "train_seed_offsets": sorted(offsets)}
 
 
 def summarize(paths, split_by=None, against=None, by_recording=False) -> int:
@@ -245,6 +247,7 @@ def summarize(paths, split_by=None, against=None, by_recording=False) -> int:
         print(f"--against: the two sets of results {why}; compare settings on the same draws", file=sys.stderr)
         return 2
     changed = _differences(setting["preset"], other_setting["preset"], "preset")
+    changed += _differences(setting["train_seed_offsets"], other_setting["train_seed_offsets"], "train_seed_offset")
     print(f"\nours here - ours in --against ({'; '.join(changed) or 'the same settings'}), paired:")
     for title, part in protocols.strata(pairs, split_by, by_recording):
         if part:

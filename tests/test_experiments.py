@@ -576,8 +576,9 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         r["ours"]["splices"] = []
         return r
 
-    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None):
+    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None, offset=None):
         args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
+        args |= {} if offset is None else {"train_seed_offset": offset}  # older files lack it: the draws' seeds
         args |= {"blend": blend} | ({"max_clip_s": max_clip_s} if max_clip_s else {})  # older files lack it
         args |= {} if turn_clips is None else {"turn_clips": turn_clips}  # and --turn_clips
         model = {"source": source} | ({"root": root} if root else {})  # and ModelConfig.root
@@ -636,6 +637,12 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     assert f"2 draws: ARI {(0.4 - 0.2) / 2:+.3f}" in out  # draws 0 and 1; 2 and 9 are in one pool only
     assert "1 draws in which one of walking comes from two or more recordings: ARI -0.200" in out
     assert "1 draws in which none of walking comes from two or more recordings: ARI +0.400" in out
+    # the same setting trained with other seeds (--train_seed_offset): said, not "the same settings"
+    reseeded = write("s.json", [draw(0, 0.7, 0.6, same)], offset=100)
+    assert cc.main(["--summarize", a, "--against", reseeded]) == 0
+    assert "ours in --against (train_seed_offset [0] vs [100]), paired:\n1 draws: ARI +0.200" in capsys.readouterr().out
+    assert cc.main(["--summarize", a, "--against", write("s0.json", [draw(0, 0.7, 0.6, same)], offset=0)]) == 0
+    assert "ours in --against (the same settings), paired:" in capsys.readouterr().out
     elsewhere = write("h.json", [draw(0, 0.5, 0.5, same)], blend=0.0)
     for bad, msg in (([elsewhere], "drew other data: data.blend 0.5 vs 0.0"), ([b], "share no draw")):
         assert cc.main(["--summarize", a, "--against", *bad]) == 2
