@@ -9,6 +9,7 @@
         --num_actions 4 --total_num_actions 8         # concat_cmu.py --dataset regimes_paired's draws
     python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/sh/ckpt --dataset s86_shuffled --seeds 12
     python experiments/diagnose.py --headings     # where each CMU action recording faces and goes; no model
+    python experiments/diagnose.py --s86_dirs none --blend_dir /tmp/blend/ckpt --first_seed 14 --seeds 1 --per_clip
 
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
 Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N [--seed S] --train_dir DIR``
@@ -39,7 +40,10 @@ consensus alone; the pipeline (with the frames as a voter where the preset has t
 agree most, chosen per item; and the pipeline searching at least as many change points as the truth has changes of
 class (an oracle of their number). A third: every voter of the consensus alone (each model in each view, and the frames'
 own segmentation where the preset has ``frames_votes``), the voter whose classes the median consensus took, and the
-best voter (a ceiling for any rule that picks one voter per item).
+best voter (a ceiling for any rule that picks one voter per item). With ``--per_clip``, for each trial or draw of
+an ensemble: its true pieces (a blend's clips, each apart, with their lengths) and, for every voter and the pipeline,
+the class each piece gets (a second after "+" where the first holds less than 80% of it): which clips each voter
+puts together, and which it splits.
 """
 
 from __future__ import annotations
@@ -131,13 +135,32 @@ def _ensemble_rows(name: str, items: list[dict]) -> str:
     )
 
 
-def _decompose(fits, z, true_T, k, fps, windows, cfg) -> dict:
-    """The first model's decomposition, and with an ensemble its views (``diagnostics.ensemble_views``)."""
+def _decompose(fits, z, true_T, k, fps, windows, cfg, pieces_T=None) -> dict:
+    """The first model's decomposition, and with an ensemble its views (``diagnostics.ensemble_views``; the true
+    pieces between ``pieces_T``, else the runs of the truth)."""
     embs = [embed.collect(p, m.model, z) for p, m in fits]
     it = diagnostics.decompose_embedding(embs[0], z, true_T, k, fps, windows, cfg, protocols.BASELINE)
     if len(embs) > 1:
-        it["ensemble"] = diagnostics.ensemble_views(embs, z, true_T, k, fps, windows, cfg)
+        it["ensemble"] = diagnostics.ensemble_views(embs, z, true_T, k, fps, windows, cfg, pieces_T=pieces_T)
     return it
+
+
+def _pieces(title: str, pieces: dict, names, fps: float, n_frames: int) -> str:
+    """Which true pieces each voter puts together (``--per_clip``): per piece, its class in that voter's labels, and
+    a second class after "+" where the first holds less than 80% of the piece (class numbers are each voter's
+    own)."""
+    bounds = [0, *pieces["cuts"], n_frames]
+    head = ", ".join(f"{names[c]} {(b - a) / fps:.1f}s" for c, a, b in zip(pieces["true"], bounds, bounds[1:]))
+    rows = [f"{title}: true pieces {head}"]
+    for key, shares in pieces.items():
+        if key in ("cuts", "true"):
+            continue
+        cells = []
+        for sh in shares:
+            top = np.argsort(sh)[::-1]
+            cells.append(f"{top[0]}" + (f"+{top[1]}" if sh[top[0]] < 0.8 else ""))
+        rows.append(f"  {key:15s} " + " ".join(f"{c:4s}" for c in cells))
+    return "\n".join(rows)
 
 
 def _headings(data) -> None:
@@ -186,6 +209,12 @@ def main(argv=None) -> int:
         action="store_true",
         help="print where each CMU action recording faces and goes (no model) and stop",
     )
+    p.add_argument(
+        "--per_clip",
+        action="store_true",
+        help="of an ensemble, also print for each trial or draw which true pieces (a blend's clips) each voter and "
+        "the pipeline put in one class",
+    )
     flags.add_data_flags(p)
     a = p.parse_args(argv)
     if a.headings:
@@ -195,7 +224,7 @@ def main(argv=None) -> int:
     flags.check_max_clip_flag(p, a)
     cfg = presets.get(a.preset).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
-    results, ensemble = {}, ""
+    results, ensemble, per_clip = {}, "", []
     print(HEADER)
     if a.s86_dirs != ["none"]:
         items = []
@@ -206,6 +235,9 @@ def main(argv=None) -> int:
                 z = fits[0][1].norm.apply(tr.frames)
                 it = _decompose(fits, z, tr.labels, tr.k, tr.fps, tr.windows, cfg)
                 items.append({"trial": t, "models": str(d), **it})
+                if "ensemble" in it:
+                    title, names = f"trial {t} ({d})", tr.class_names
+                    per_clip.append(_pieces(title, it["ensemble"]["pieces"], names, tr.fps, len(z)))
         if items:
             print(_row(f"subject86 ({len(items)})", items, cfg.segment_stats))
             ensemble = _ensemble_rows(f"subject86 ({len(items)})", items)
@@ -229,8 +261,10 @@ def main(argv=None) -> int:
             fits = [train.load(m)[:2] for m in fitting.saved_members(ckpt)]
             z = fits[0][1].norm.apply(seq.frames)
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
-            it = _decompose(fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg)
+            it = _decompose(fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg, seq.boundaries)
             items.append({"seed": seed, **it})
+            if "ensemble" in it:
+                per_clip.append(_pieces(f"draw {seed}", it["ensemble"]["pieces"], seq.actions, seq.fps, len(z)))
         size = "" if a.dataset == protocols.SHUFFLED_DATASET else f" {a.num_actions}a{a.total_num_actions}c"
         name = f"{'blend' if a.dataset == 'cmu' else a.dataset}{size} ({len(items)})"
         print(_row(name, items, cfg.segment_stats))
@@ -238,6 +272,8 @@ def main(argv=None) -> int:
         results[name] = items
     if ensemble.strip():
         print("\n" + ensemble.strip())
+    if a.per_clip:
+        print("\n" + ("\n".join(per_clip) or "--per_clip: no ensemble among these models, so no voters to show"))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         results["machine"] = machine.describe()

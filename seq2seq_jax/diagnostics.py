@@ -67,6 +67,14 @@ def majority_labels(true_T, pieces_T) -> np.ndarray:
     return out
 
 
+def piece_shares(labels_T, cuts, k: int) -> list[list[float]]:
+    """For each piece between ``cuts`` (frames where a piece starts after the first), the share of its frames in
+    each of the k classes of ``labels_T``: which pieces a labelling puts together, and which it splits."""
+    labels_T = np.asarray(labels_T, np.int64)
+    bounds = [0, *sorted(int(c) for c in cuts), len(labels_T)]
+    return [(np.bincount(labels_T[a:b], minlength=k) / max(b - a, 1)).tolist() for a, b in zip(bounds, bounds[1:])]
+
+
 def spurious(cuts_N, true_T) -> list[int]:
     """The change points (frames) between two pieces of the same majority true class (``majority_labels``): those
     that cut one true segment (or two adjacent ones of one class) and no boundary between classes."""
@@ -171,7 +179,9 @@ def decompose_embedding(
     }
 
 
-def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig, splices_T=None) -> dict:
+def ensemble_views(
+    embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig, splices_T=None, pieces_T=None
+) -> dict:
     """An ensemble's labellings in each of ``views(cfg)`` (module docstring): {"views": {name: {"models": [ARI of
     each model], "agreement": mean pairwise ARI between the models' labels, "consensus": metrics of that view's
     consensus}}, "consensus": metrics of the pipeline's (``segment_ensemble``: every view's labellings, and the frames'
@@ -179,8 +189,10 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
     every labelling that votes in the pipeline (``consensus.voters``), "median_voter": the one whose classes the
     median consensus takes (``consensus.median_index``), "best_voter": the one nearest the truth, "true_count":
     metrics of the pipeline searching at least as many change points as the truth has changes of class (an oracle of
-    the number; where the preset's own search places more, it is the pipeline)}. A view is named by its segment
-    descriptor."""
+    the number; where the preset's own search places more, it is the pipeline), "pieces": {"cuts": the frames where
+    the true pieces start, "true": each piece's true class, and for every voter and "pipeline" its ``piece_shares``}
+    }. The true pieces are the runs of ``true_T``, or those between ``pieces_T`` (frames; a blend's clip joins, so
+    that two clips of one action stay apart). A view is named by its segment descriptor."""
     embs = list(embeddings)
     if len(embs) < 2:
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
@@ -200,7 +212,11 @@ def ensemble_views(embeddings, z_TxD, true_T, k: int, fps: float, windows, cfg: 
     changes = int(np.count_nonzero(np.diff(true_T)))  # at least this many: min_bkps = k - 1 + min_segments_over_k
     counted = dataclasses.replace(cfg, min_segments_over_k=max(cfg.min_segments_over_k, changes - k + 1))
     true_count = pipeline if counted == cfg else segment_ensemble(embs, k, fps, counted, 0, z_TxD, found)
+    cuts = sorted(int(c) for c in (np.flatnonzero(np.diff(true_T)) + 1 if pieces_T is None else pieces_T))
+    pieces = {"cuts": cuts, "true": [int(true_T[a]) for a in [0, *cuts]]}
+    pieces |= {key: piece_shares(lab, cuts, k) for key, lab in [*zip(keys, labels), ("pipeline", pipeline)]}
     return {
+        "pieces": pieces,
         "true_count": metrics.all_metrics(true_T, true_count, windows),
         "views": out,
         "consensus": metrics.all_metrics(true_T, pipeline, windows),

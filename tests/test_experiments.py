@@ -467,8 +467,14 @@ def test_motion_files_compares_every_amc_channel_with_the_mat_file(data, capsys)
 
 def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, data, capsys):
     out = tmp_path / "d.json"
-    assert _script("diagnose").main(["--trial", "09", "--out", str(out)] + _data_args(data)) == 0
-    rows = capsys.readouterr().out.splitlines()
+    assert _script("diagnose").main(["--trial", "09", "--out", str(out), "--per_clip"] + _data_args(data)) == 0
+    printed = capsys.readouterr().out
+    # --per_clip: trial 09's six true pieces by name and length, and the class each voter and the pipeline gives them
+    printed, per_clip = printed.split("\ntrial 09 (")
+    per_clip = per_clip.splitlines()
+    assert "true pieces walking 8.5s, sitting 2.3s" in per_clip[0] and len(per_clip) == 10
+    assert per_clip[-1].split()[0] == "pipeline" and len(per_clip[-1].split()) == 7
+    rows = printed.strip().splitlines()
     assert rows[1].startswith("subject86 (1)") and "ours" in rows[1] and "frames" in rows[2] and "fcuts" in rows[3]
     saved = json.loads(out.read_text())
     assert saved["machine"]["cores"] >= 1 and saved["machine"]["backend"] == jax.default_backend()
