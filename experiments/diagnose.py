@@ -152,9 +152,7 @@ def _pieces(title: str, pieces: dict, names, fps: float, n_frames: int) -> str:
     bounds = [0, *pieces["cuts"], n_frames]
     head = ", ".join(f"{names[c]} {(b - a) / fps:.1f}s" for c, a, b in zip(pieces["true"], bounds, bounds[1:]))
     rows = [f"{title}: true pieces {head}"]
-    for key, shares in pieces.items():
-        if key in ("cuts", "true"):
-            continue
+    for key, shares in pieces["shares"].items():
         cells = []
         for sh in shares:
             top = np.argsort(sh)[::-1]

@@ -190,9 +190,9 @@ def ensemble_views(
     median consensus takes (``consensus.median_index``), "best_voter": the one nearest the truth, "true_count":
     metrics of the pipeline searching at least as many change points as the truth has changes of class (an oracle of
     the number; where the preset's own search places more, it is the pipeline), "pieces": {"cuts": the frames where
-    the true pieces start, "true": each piece's true class, and for every voter and "pipeline" its ``piece_shares``}
-    }. The true pieces are the runs of ``true_T``, or those between ``pieces_T`` (frames; a blend's clip joins, so
-    that two clips of one action stay apart). A view is named by its segment descriptor."""
+    the true pieces start, "true": each piece's true class, "shares": {name: ``piece_shares``} of every voter and of
+    "pipeline"}}. The true pieces are the runs of ``true_T``, or those between ``pieces_T`` (frames; a blend's clip
+    joins, so that two clips of one action stay apart). A view is named by its segment descriptor."""
     embs = list(embeddings)
     if len(embs) < 2:
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
@@ -213,8 +213,8 @@ def ensemble_views(
     counted = dataclasses.replace(cfg, min_segments_over_k=max(cfg.min_segments_over_k, changes - k + 1))
     true_count = pipeline if counted == cfg else segment_ensemble(embs, k, fps, counted, 0, z_TxD, found)
     cuts = sorted(int(c) for c in (np.flatnonzero(np.diff(true_T)) + 1 if pieces_T is None else pieces_T))
-    pieces = {"cuts": cuts, "true": [int(true_T[a]) for a in [0, *cuts]]}
-    pieces |= {key: piece_shares(lab, cuts, k) for key, lab in [*zip(keys, labels), ("pipeline", pipeline)]}
+    shares = {key: piece_shares(lab, cuts, k) for key, lab in [*zip(keys, labels), ("pipeline", pipeline)]}
+    pieces = {"cuts": cuts, "true": [int(true_T[a]) for a in [0, *cuts]], "shares": shares}
     return {
         "pieces": pieces,
         "true_count": metrics.all_metrics(true_T, true_count, windows),

@@ -125,12 +125,12 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
     # class together; the pipeline's shares are its labels'
     pieces = d["pieces"]
     assert pieces["cuts"] == [n * i for i in range(1, 12)] and pieces["true"] == [0, 1, 2] * 4
-    mean0 = [int(np.argmax(sh)) for sh in pieces["model0_mean"]]
+    mean0 = [int(np.argmax(sh)) for sh in pieces["shares"]["model0_mean"]]
     assert len(set(mean0[:3])) == 3 and mean0 == mean0[:3] * 4
-    assert pieces["pipeline"] == diagnostics.piece_shares(pipeline, pieces["cuts"], 3)
+    assert pieces["shares"]["pipeline"] == diagnostics.piece_shares(pipeline, pieces["cuts"], 3)
     halves = diagnostics.ensemble_views(embs, means, y, 3, fps, windows, cfg, pieces_T=[6 * n])["pieces"]
     assert halves["cuts"] == [6 * n] and halves["true"] == [0, 0]  # pieces where the caller says, not the runs
-    assert all(np.allclose(sorted(sh), [1 / 3] * 3, atol=0.05) for sh in halves["model0_mean"])
+    assert all(np.allclose(sorted(sh), [1 / 3] * 3, atol=0.05) for sh in halves["shares"]["model0_mean"])
     assert diagnostics.piece_shares([0, 0, 1, 1, 1, 2], [2, 5], 3) == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
     assert diagnostics.piece_shares([0, 1, 1, 0], [1], 2) == [[1, 0], [1 / 3, 2 / 3]]
     # every voter of the median consensus, the frames' two among them, scored alone; which one it took
