@@ -43,7 +43,10 @@ own segmentation where the preset has ``frames_votes``), the voter whose classes
 best voter (a ceiling for any rule that picks one voter per item). With ``--per_clip``, for each trial or draw of
 an ensemble: its true pieces (a blend's clips, each apart, with their lengths) and, for every voter and the pipeline,
 the class each piece gets (a second after "+" where the first holds less than 80% of it): which clips each voter
-puts together, and which it splits.
+puts together, and which it splits. With ``--counts`` (``diagnostics.count_oracle``), a last table: the pipeline with
+every change-point search held to each number from k - 1 to 15 in turn, the best number for each item (an oracle of
+the number: no rule for it that sees no labels can score more with this clustering and consensus), and the best single
+voter at any number.
 """
 
 from __future__ import annotations
@@ -135,14 +138,37 @@ def _ensemble_rows(name: str, items: list[dict]) -> str:
     )
 
 
-def _decompose(fits, z, true_T, k, fps, windows, cfg, pieces_T=None) -> dict:
+def _decompose(fits, z, true_T, k, fps, windows, cfg, pieces_T=None, counts=False) -> dict:
     """The first model's decomposition, and with an ensemble its views (``diagnostics.ensemble_views``; the true
-    pieces between ``pieces_T``, else the runs of the truth)."""
+    pieces between ``pieces_T``, else the runs of the truth); with ``counts`` the pipeline at each fixed number of
+    change points (``diagnostics.count_oracle``)."""
     embs = [embed.collect(p, m.model, z) for p, m in fits]
     it = diagnostics.decompose_embedding(embs[0], z, true_T, k, fps, windows, cfg, protocols.BASELINE)
     if len(embs) > 1:
         it["ensemble"] = diagnostics.ensemble_views(embs, z, true_T, k, fps, windows, cfg, pieces_T=pieces_T)
+    if counts:
+        it["counts"] = diagnostics.count_oracle(embs, z, true_T, k, fps, cfg)
     return it
+
+
+def _count_rows(name: str, items: list[dict]) -> str:
+    """``--counts``: the pipeline (the preset's own number of change points), at the best fixed number per item, and
+    at each fixed number (mean over the items that have it), and the best single voter at any number."""
+    got = [it for it in items if "counts" in it]
+    if not got:
+        return ""
+    own = np.mean([(it["ensemble"]["consensus"] if "ensemble" in it else it["ours"]["pipeline"])["ari"] for it in got])
+    curve = {}
+    for it in got:
+        for n, a in zip(it["counts"]["counts"], it["counts"]["pipeline"]):
+            curve.setdefault(n, []).append(a)
+    chosen = " ".join(str(it["counts"]["best_count"]) for it in got)
+    return (
+        f"{name:18s} change points ARI | the preset's number {own:.3f} | the best fixed number per item (an oracle) "
+        f"{np.mean([it['counts']['best'] for it in got]):.3f} (numbers: {chosen}) | the best voter at any number "
+        f"{np.mean([it['counts']['best_voter']['ari'] for it in got]):.3f}\n{name:18s} at each fixed number | "
+        + " ".join(f"{n}: {np.mean(v):.3f}" for n, v in curve.items())
+    )
 
 
 def _pieces(title: str, pieces: dict, names, fps: float, n_frames: int) -> str:
@@ -208,6 +234,12 @@ def main(argv=None) -> int:
         help="print where each CMU action recording faces and goes (no model) and stop",
     )
     p.add_argument(
+        "--counts",
+        action="store_true",
+        help="also segment with every change-point search held to each number from k - 1 to 15: the best number per "
+        "trial or draw is an oracle for any rule that picks the number (slow: one pipeline per number)",
+    )
+    p.add_argument(
         "--per_clip",
         action="store_true",
         help="of an ensemble, also print for each trial or draw which true pieces (a blend's clips) each voter and "
@@ -222,7 +254,7 @@ def main(argv=None) -> int:
     flags.check_max_clip_flag(p, a)
     cfg = presets.get(a.preset).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
-    results, ensemble, per_clip = {}, "", []
+    results, ensemble, per_clip, counts = {}, "", [], ""
     print(HEADER)
     if a.s86_dirs != ["none"]:
         items = []
@@ -231,7 +263,7 @@ def main(argv=None) -> int:
                 tr = s86.load_trial(t, **data)
                 fits = [train.load(m)[:2] for m in fitting.saved_members(Path(d) / f"trial_{t}")]
                 z = fits[0][1].norm.apply(tr.frames)
-                it = _decompose(fits, z, tr.labels, tr.k, tr.fps, tr.windows, cfg)
+                it = _decompose(fits, z, tr.labels, tr.k, tr.fps, tr.windows, cfg, counts=a.counts)
                 items.append({"trial": t, "models": str(d), **it})
                 if "ensemble" in it:
                     title, names = f"trial {t} ({d})", tr.class_names
@@ -239,6 +271,7 @@ def main(argv=None) -> int:
         if items:
             print(_row(f"subject86 ({len(items)})", items, cfg.segment_stats))
             ensemble = _ensemble_rows(f"subject86 ({len(items)})", items)
+            counts = _count_rows(f"subject86 ({len(items)})", items)
             results["subject86"] = items
     if a.blend_dir:
         items = []
@@ -259,7 +292,9 @@ def main(argv=None) -> int:
             fits = [train.load(m)[:2] for m in fitting.saved_members(ckpt)]
             z = fits[0][1].norm.apply(seq.frames)
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
-            it = _decompose(fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg, seq.boundaries)
+            it = _decompose(
+                fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg, seq.boundaries, counts=a.counts
+            )
             items.append({"seed": seed, **it})
             if "ensemble" in it:
                 per_clip.append(_pieces(f"draw {seed}", it["ensemble"]["pieces"], seq.actions, seq.fps, len(z)))
@@ -267,9 +302,12 @@ def main(argv=None) -> int:
         name = f"{'blend' if a.dataset == 'cmu' else a.dataset}{size} ({len(items)})"
         print(_row(name, items, cfg.segment_stats))
         ensemble += "\n" + _ensemble_rows(name, items)
+        counts += "\n" + _count_rows(name, items)
         results[name] = items
     if ensemble.strip():
         print("\n" + ensemble.strip())
+    if counts.strip():
+        print("\n" + counts.strip())
     if a.per_clip:
         print("\n" + ("\n".join(per_clip) or "--per_clip: no ensemble among these models, so no voters to show"))
     if a.out:

@@ -29,6 +29,10 @@ view, each model's score, how much the models agree with one another (mean pairw
 stability), and the consensus of that view's labellings alone, beside the consensus of all (the pipeline). It
 asks whether the models' agreement tells which view is right.
 
+``count_oracle`` asks whether any rule for the number of change points could mend an ensemble: the pipeline with
+every search held to each fixed number in turn, scored against the truth, and the best number for that recording (an
+oracle: it reads the labels). No rule that sees no labels can do better than it, with this clustering and consensus.
+
 Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case-(i) sequences
 (docs/results/diagnosis.md).
 """
@@ -224,4 +228,49 @@ def ensemble_views(
         "voters": score,
         "median_voter": keys[median_index(labels)],
         "best_voter": max(score, key=score.get),
+    }
+
+
+COUNT_ORACLE_MOST = 15  # count_oracle's default: fixed numbers of change points from k - 1 up to this
+
+
+def fixed_count(cfg: SegmentConfig, n: int, k: int) -> SegmentConfig:
+    """cfg with every change-point search (each voter's and the consensus's) held to n change points: n >= k exactly
+    (where segments of ``min_seg_s`` leave room for n, else the most that fit), n = k - 1 the elbow among 0 .. k - 1
+    (the settings have no floor of k - 1 alone)."""
+    if n < k - 1:
+        raise ValueError(f"{n} change points cannot give k = {k} classes; ask for at least k - 1 = {k - 1}")
+    return dataclasses.replace(cfg, max_bkps=n, min_segments_over_k=max(n - k + 1, 0))
+
+
+def count_oracle(
+    embeddings, z_TxD, true_T, k: int, fps: float, cfg: SegmentConfig, splices_T=None, counts=None
+) -> dict:
+    """The pipeline (``segment_ensemble``'s consensus of its ``voters``) with every search held to each number of
+    change points in ``counts`` (``fixed_count``; default k - 1 .. ``COUNT_ORACLE_MOST``): {"counts": the numbers,
+    "pipeline": its ARI at each, "best_count": the number where it scores best (the first of equals), "best": that
+    ARI (an oracle of the number), "best_voter": {"name", "count", "ari"}: the single voter and number nearest the
+    truth (an oracle of both)}."""
+    embs = list(embeddings)
+    true_T = np.asarray(true_T)
+    counts = list(range(k - 1, COUNT_ORACLE_MOST + 1) if counts is None else counts)
+    if not counts:
+        raise ValueError("count_oracle needs at least one number of change points")
+    pipeline, best_voter = [], {"name": None, "count": None, "ari": -np.inf}
+    for n in counts:
+        c = fixed_count(cfg, n, k)
+        names, labels, found = voters(embs, k, fps, c, 0, z_TxD, splices_T)
+        lab = labels[0] if len(labels) == 1 else consensus(labels, k, fps, c, () if found is None else found)
+        pipeline.append(float(adjusted_rand_score(true_T, lab)))
+        for (m, d), v in zip(names, labels):
+            a = float(adjusted_rand_score(true_T, v))
+            if a > best_voter["ari"]:
+                best_voter = {"name": f"{m}_{d}", "count": n, "ari": a}
+    i = int(np.argmax(pipeline))
+    return {
+        "counts": counts,
+        "pipeline": pipeline,
+        "best_count": counts[i],
+        "best": pipeline[i],
+        "best_voter": best_voter,
     }

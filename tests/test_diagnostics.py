@@ -147,11 +147,10 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
         diagnostics.ensemble_views(embs[:1], means, y, 3, fps, windows, cfg)
 
 
-def test_true_count_searches_at_least_as_many_change_points_as_the_truth_has():
-    """Ten segments of three classes, two of them near each other (0.5 apart in noise of 0.3) and far from the third:
-    the elbow alone sees only the changes to and from the far class (7 segments), and with at least 9 change points
-    the search finds every boundary. With the preset's own floor above the truth's count, the oracle is the pipeline."""
-    from seq2seq_jax import embed, segmentation
+def _two_near_classes():
+    """(fps, frames per segment, truth, centres, three "models"): ten segments of three classes, two of them near each
+    other (0.5 apart in noise of 0.3) and far from the third."""
+    from seq2seq_jax import embed
 
     fps, n = 30.0, 120
     y = np.repeat([0, 2, 1, 2, 0, 1, 0, 2, 1, 2], n)
@@ -162,6 +161,16 @@ def test_true_count_searches_at_least_as_many_change_points_as_the_truth_has():
         return embed.Embedding(x.astype(np.float32), np.zeros(len(x)), np.ones(len(x), bool), None, None, None)
 
     embs = [model(s) for s in range(3)]
+    return fps, n, y, centers, embs
+
+
+def test_true_count_searches_at_least_as_many_change_points_as_the_truth_has():
+    """Ten segments of three classes, two of them near each other (0.5 apart in noise of 0.3) and far from the third:
+    the elbow alone sees only the changes to and from the far class (7 segments), and with at least 9 change points
+    the search finds every boundary. With the preset's own floor above the truth's count, the oracle is the pipeline."""
+    from seq2seq_jax import segmentation
+
+    fps, n, y, centers, embs = _two_near_classes()
     windows = metrics.windows_around([n * i for i in range(1, 10)], int(fps))
     cfg = SegmentConfig(frames_weight=0.0, pca_var=2, linkage="ward_whitened", min_segments_over_k=0)
     d = diagnostics.ensemble_views(embs, centers, y, 3, fps, windows, cfg)
@@ -170,6 +179,34 @@ def test_true_count_searches_at_least_as_many_change_points_as_the_truth_has():
     many = dataclasses.replace(cfg, min_segments_over_k=12)  # a floor of 14 change points, above the truth's 9
     d = diagnostics.ensemble_views(embs, centers, y, 3, fps, windows, many)
     assert d["true_count"] == d["consensus"]
+
+
+def test_count_oracle_scores_the_pipeline_at_each_fixed_number_of_change_points():
+    """The recording of the test above: the elbow alone places too few change points, held to 9 (the truth's) the
+    search finds every boundary, and the oracle's best number scores as the pipeline does at that number."""
+    from seq2seq_jax import segmentation
+    from seq2seq_jax.segmentation.segment import search_cuts
+
+    fps, n, y, centers, embs = _two_near_classes()
+    cfg = SegmentConfig(frames_weight=0.0, pca_var=2, linkage="ward_whitened", min_segments_over_k=0)
+    held = diagnostics.fixed_count(cfg, 9, 3)
+    f = segmentation.features(embs[0].states, held)
+    assert (
+        len(search_cuts(f, 3, fps, held)) == 9
+        and len(search_cuts(f, 3, fps, diagnostics.fixed_count(cfg, 12, 3))) == 12
+    )
+    d = diagnostics.count_oracle(embs, centers, y, 3, fps, cfg)
+    assert d["counts"] == list(range(2, diagnostics.COUNT_ORACLE_MOST + 1)) and len(d["pipeline"]) == len(d["counts"])
+    at9 = segmentation.segment_ensemble(embs, 3, fps, held)
+    assert d["pipeline"][d["counts"].index(9)] == metrics.all_metrics(y, at9)["ari"] > 0.95
+    assert d["pipeline"][d["counts"].index(2)] < 0.7  # two change points cannot hold ten segments
+    assert d["best"] == max(d["pipeline"]) == d["pipeline"][d["counts"].index(d["best_count"])]
+    assert d["best_voter"]["ari"] >= d["best"] - 0.05 and d["best_voter"]["name"].startswith("model")
+    assert diagnostics.count_oracle(embs, centers, y, 3, fps, cfg, counts=[9])["best_count"] == 9
+    with pytest.raises(ValueError, match="at least k - 1 = 2"):
+        diagnostics.fixed_count(cfg, 1, 3)
+    with pytest.raises(ValueError, match="at least one number"):
+        diagnostics.count_oracle(embs, centers, y, 3, fps, cfg, counts=[])
 
 
 def test_spurious_change_points_are_counted_dropped_and_checked_against_the_frames():

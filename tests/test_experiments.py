@@ -561,11 +561,18 @@ def test_diagnose_reads_the_blended_draws_from_first_seed(tmp_path, data, capsys
     assert _script("concat_cmu").main(cc + _data_args(data)) == 0
     capsys.readouterr()
     args = ["--s86_dirs", "none", "--blend_dir", str(ckpt), "--num_actions", "2", "--total_num_actions", "2"]
-    args += ["--seeds", "1", "--first_seed", "3", "--preset", "generic", "--out", str(out)]
+    args += ["--seeds", "1", "--first_seed", "3", "--preset", "generic", "--out", str(out), "--counts"]
     assert _script("diagnose").main(args + _data_args(data)) == 0
-    assert capsys.readouterr().out.splitlines()[1].startswith("blend 2a2c (1)")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1].startswith("blend 2a2c (1)")
     (item,) = json.loads(out.read_text())["blend 2a2c (1)"]
     assert item["seed"] == 3 and 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1
+    # --counts: the one model's pipeline held to 1 .. 15 change points, the best of them, printed as the mean row
+    counts = item["counts"]
+    assert counts["counts"] == list(range(1, 16)) and counts["best"] == max(counts["pipeline"])
+    assert counts["best_voter"]["ari"] == counts["best"]  # one model, one view: the voter is the pipeline
+    assert printed[-2].startswith("blend 2a2c (1)") and f"(an oracle) {counts['best']:.3f}" in printed[-2]
+    assert printed[-1].split("|")[1].split()[:2] == ["1:", f"{counts['pipeline'][0]:.3f}"]
 
 
 def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp_path, capsys):
