@@ -81,6 +81,13 @@ SEGMENT_FLAGS = (
         "at least k - 1 + this many change points (0: the elbow alone)",
     ),
     (
+        ("--max_mean_segment_s",),
+        "segment",
+        "max_mean_segment_s",
+        float,
+        "at least as many change points as keep the mean segment this long or shorter, seconds (0: no such floor)",
+    ),
+    (
         ("--linkage",),
         "segment",
         "linkage",

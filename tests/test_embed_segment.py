@@ -259,6 +259,22 @@ def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
     assert protocols.BASELINE.min_segments_over_k == 0  # the off-the-shelf baseline: the elbow alone
 
 
+def test_max_mean_segment_s_places_at_least_one_change_point_per_that_many_seconds():
+    """Two regimes of 30 s each at 30 fps: the elbow alone cuts once; a floor of mean segments of at most 10 s asks
+    for ceil(60 / 10) - 1 = 5 change points, 25 s for 2, and one longer than the recording adds nothing."""
+    from seq2seq_jax.segmentation.segment import search_cuts
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(size=(900, 4)), 4.0 + rng.normal(size=(900, 4))])
+    base = segmentation.SegmentConfig(min_segments_over_k=0)
+    assert search_cuts(x, 2, 30.0, base) == [900]  # at 30 fps the search takes every frame
+    for seconds, n in ((10.0, 5), (25.0, 2), (100.0, 1)):
+        cuts = search_cuts(x, 2, 30.0, dataclasses.replace(base, max_mean_segment_s=seconds))
+        assert len(cuts) == n and 900 in cuts  # the elbow's change point stays among them
+    with pytest.raises(ValueError, match="max_mean_segment_s"):
+        segmentation.SegmentConfig(max_mean_segment_s=-1.0)
+
+
 def test_long_recordings_are_searched_at_a_bounded_number_of_samples(monkeypatch):
     """The kernel change-point search is quadratic in its samples: past max_cpd_samples the sub-sampling
     coarsens, so an hour-long embedding is searched at the same cost as a few minutes, boundaries still found."""

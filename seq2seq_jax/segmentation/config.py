@@ -43,6 +43,8 @@ class SegmentConfig:
     # change-point detection only (0: none): the decoder states jitter from window to window
     min_segments_over_k: int = 1  # at least k - 1 + this many change points, so that there are more segments than
     # classes and the clustering decides which segments share a class (0: the elbow alone)
+    max_mean_segment_s: float = 0.0  # at least as many change points as keep the mean segment this long or shorter:
+    # ceil(seconds / this) - 1 (up to max_bkps; 0: no such floor), a prior on how long an action lasts
     frames_in_clustering: bool = True  # the frames' features also in the clustering of segments (False: they
     # serve the change points only, and the segments are clustered by the embedding alone)
     motion_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with segment_stats
@@ -57,7 +59,16 @@ class SegmentConfig:
     # "median" (the labelling that agrees most with all the others, by summed ARI: the medoid partition)
 
     def __post_init__(self):
-        floats = ("pca_var", "target_fps", "min_seg_s", "smooth_s", "frames_weight", "splice_share", "cpd_smooth_s")
+        floats = (
+            "pca_var",
+            "target_fps",
+            "min_seg_s",
+            "smooth_s",
+            "frames_weight",
+            "splice_share",
+            "cpd_smooth_s",
+            "max_mean_segment_s",
+        )
         real_numbers(self, floats, finite=True)  # inf would overflow the frame counts
         whole_numbers(self, ("max_bkps", "min_segments_over_k"))
         whole_numbers(self, ("max_cpd_samples",), least=100)
@@ -78,6 +89,8 @@ class SegmentConfig:
             )
         if self.min_segments_over_k < 0:
             raise ValueError(f"min_segments_over_k must be >= 0 (0: the elbow alone), got {self.min_segments_over_k}")
+        if self.max_mean_segment_s < 0:
+            raise ValueError(f"max_mean_segment_s must be >= 0 seconds (0: no floor), got {self.max_mean_segment_s}")
         if self.cpd_smooth_s < 0:
             raise ValueError(f"cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {self.cpd_smooth_s}")
         for name in ("target_fps", "min_seg_s", "pca_var"):
