@@ -14,7 +14,8 @@
 Subject 86: one folder of trial_NN checkpoints per seed (``experiments/subject86.py --seed N --train_dir DIR``).
 Blended draws: the checkpoints of ``experiments/concat_cmu.py --blend 0.5 --seeds N [--seed S] --train_dir DIR``
 (same --num_actions, --total_num_actions, --seeds, and --first_seed S). The segmentation is the --preset's for both
-(one setting for all recordings); the frames' view is the baseline's. Of an ensemble (``--models``), the first
+(one setting for all recordings; its segmentation flags, such as --max_mean_segment_s, change it); the frames' view is
+the baseline's. Of an ensemble (``--models``), the first
 model is decomposed (the decomposition is of one embedding, not of the consensus). For each, the mean over trials
 or draws of:
 
@@ -58,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2seq_jax import diagnostics, embed, fitting, flags, machine, metrics, presets, protocols, train
+from seq2seq_jax import diagnostics, embed, fitting, flags, machine, metrics, protocols, train
 from seq2seq_jax.data import subject86_trials as s86
 from seq2seq_jax.segmentation.config import SEGMENT_STATS
 
@@ -210,7 +211,7 @@ def _headings(data) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default="mocap", choices=list(presets.PRESETS), help="the segmentation settings")
+    flags.add_preset_flags(p, "mocap", model=False, train=False)  # the segmentation settings: a preset and its flags
     p.add_argument("--s86_dirs", nargs="+", default=[str(REPO / "checkpoints" / "subject86")], help="'none': skip")
     p.add_argument("--trial", nargs="+", default=["all"], help="subject-86 trials (default: all that can be had)")
     p.add_argument("--blend_dir", default=None, help="checkpoints of concat_cmu.py --blend draws")
@@ -252,7 +253,7 @@ def main(argv=None) -> int:
         return 0
     flags.check_dataset_flags(p, a, 3, 5)
     flags.check_max_clip_flag(p, a)
-    cfg = presets.get(a.preset).segment
+    cfg = flags.resolve(p, a).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
     results, ensemble, per_clip, counts = {}, "", [], ""
     print(HEADER)

@@ -573,6 +573,15 @@ def test_diagnose_reads_the_blended_draws_from_first_seed(tmp_path, data, capsys
     assert counts["best_voter"]["ari"] == counts["best"]  # one model, one view: the voter is the pipeline
     assert printed[-2].startswith("blend 2a2c (1)") and f"(an oracle) {counts['best']:.3f}" in printed[-2]
     assert printed[-1].split("|")[1].split()[:2] == ["1:", f"{counts['pipeline'][0]:.3f}"]
+    # the preset's segmentation flags change the settings diagnosed: a change point at least every second
+    from seq2seq_jax import protocols
+
+    seq, _, _ = protocols.concat_draw(3, 2, 2, None, "train", ckpt, blend_s=0.5, **data)
+    out2 = tmp_path / "d2.json"
+    args[args.index(str(out))] = str(out2)
+    assert _script("diagnose").main(args[:-1] + ["--max_mean_segment_s", "1"] + _data_args(data)) == 0
+    (dense,) = json.loads(out2.read_text())["blend 2a2c (1)"]
+    assert dense["ours"]["cuts"] > item["ours"]["cuts"] and dense["ours"]["cuts"] >= min(25, len(seq.frames) // 120 - 2)
 
 
 def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp_path, capsys):
