@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 
 from seq2seq_jax import fitting, flags, machine, protocols
+from seq2seq_jax.config import ModelConfig, TrainConfig
+from seq2seq_jax.segmentation import SegmentConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,11 +164,15 @@ def _fits(a, seeds):
 
 def _setting(doc: dict) -> dict:
     """What must agree for draws to be pooled: the data drawn and the preset (the training seed aside, which
-    --seed sets per sweep)."""
+    --seed sets per sweep). A field the file's version of the code did not have yet reads as its default (the
+    behaviour that version had: files written before ModelConfig.root trained on the channels as given)."""
     a, preset = doc["args"], json.loads(json.dumps(doc["preset"]))
+    for block, cls in (("model", ModelConfig), ("train", TrainConfig), ("segment", SegmentConfig)):
+        if block in preset:
+            for f in dataclasses.fields(cls):
+                if f.default is not dataclasses.MISSING:
+                    preset[block].setdefault(f.name, f.default)
     preset.get("train", {}).pop("seed", None)
-    if "model" in preset:  # files written before ModelConfig.root trained on the channels as given
-        preset["model"].setdefault("root", "keep")
     keys = ("dataset", "num_actions", "total_num_actions", "actions", "split", "blend", "max_clip_s")
     data = {k: a.get(k) for k in keys}
     data["turn_clips"] = bool(a.get("turn_clips"))  # files written before the flag: clips as recorded

@@ -598,13 +598,13 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         r["ours"]["splices"] = []
         return r
 
-    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None, offset=None):
+    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None, offset=None, seg=None):
         args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
         args |= {} if offset is None else {"train_seed_offset": offset}  # older files lack it: the draws' seeds
         args |= {"blend": blend} | ({"max_clip_s": max_clip_s} if max_clip_s else {})  # older files lack it
         args |= {} if turn_clips is None else {"turn_clips": turn_clips}  # and --turn_clips
         model = {"source": source} | ({"root": root} if root else {})  # and ModelConfig.root
-        doc = {"runs": runs, "args": args, "preset": {"model": model, "train": {}}}
+        doc = {"runs": runs, "args": args, "preset": {"model": model, "train": {}, "segment": seg or {}}}
         (tmp_path / name).write_text(json.dumps(doc))
         return str(tmp_path / name)
 
@@ -620,6 +620,8 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     assert "3 draws from 2 file(s)" in capsys.readouterr().out
     # and one run without --turn_clips with files written before the flag
     assert cc.main(["--summarize", a, write("n.json", [draw(8, 0.5, 0.5, same)], turn_clips=False)]) == 0
+    # a segmentation field written at its default pools with files written before it (which had that behaviour)
+    assert cc.main(["--summarize", a, write("z.json", [draw(9, 0.5, 0.5, same)], seg={"max_mean_segment_s": 0.0})]) == 0
     assert "3 draws from 2 file(s)" in capsys.readouterr().out
     assert f"ours - baseline, paired over 3 draws: ARI {(0.3 - 0.2 + 0.0) / 3:+.3f}" in out
     assert "ahead on 1, level on 1, behind on 1" in out
@@ -634,6 +636,10 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         ([a, write("d8.json", [draw(6, 0.5, 0.5, same)], max_clip_s=8.0)], "data.max_clip_s None vs 8.0"),
         ([a, write("u.json", [draw(6, 0.5, 0.5, same)], root="upright")], "preset.model.root 'keep' vs 'upright'"),
         ([a, write("t.json", [draw(6, 0.5, 0.5, same)], turn_clips=True)], "data.turn_clips False vs True"),
+        (  # ... and at another value it is another setting, though the older file does not name the field
+            [a, write("m.json", [draw(6, 0.5, 0.5, same)], seg={"max_mean_segment_s": 8.0})],
+            "preset.segment.max_mean_segment_s 0.0 vs 8.0",
+        ),
         ([a, write("e.json", [draw(1, 0.5, 0.5, same)])], "draw 1 is in both"),
         ([a, write("f.json", [])], "holds no draws"),
         ([a, str(tmp_path / "missing.json")], "cannot read"),
