@@ -46,8 +46,8 @@ an ensemble: its true pieces (a blend's clips, each apart, with their lengths) a
 the class each piece gets (a second after "+" where the first holds less than 80% of it): which clips each voter
 puts together, and which it splits. With ``--counts`` (``diagnostics.count_oracle``), a last table: the pipeline with
 every change-point search held to each number from k - 1 to 15 in turn, the best number for each item (an oracle of
-the number: no rule for it that sees no labels can score more with this clustering and consensus), and the best single
-voter at any number.
+the number: no rule that sees no labels and gives every voter one number can score more with this clustering and
+consensus), and the best single voter at any number.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def main(argv=None) -> int:
         "--counts",
         action="store_true",
         help="also segment with every change-point search held to each number from k - 1 to 15: the best number per "
-        "trial or draw is an oracle for any rule that picks the number (slow: one pipeline per number)",
+        "trial or draw is an oracle for any rule that gives every voter one number (slow: one pipeline per number)",
     )
     p.add_argument(
         "--per_clip",

@@ -31,7 +31,8 @@ asks whether the models' agreement tells which view is right.
 
 ``count_oracle`` asks whether any rule for the number of change points could mend an ensemble: the pipeline with
 every search held to each fixed number in turn, scored against the truth, and the best number for that recording (an
-oracle: it reads the labels). No rule that sees no labels can do better than it, with this clustering and consensus.
+oracle: it reads the labels). No rule that sees no labels and gives every voter one number can do better, with this
+clustering and consensus (a rule that lets each voter stop at its own number, as the elbow does, can).
 
 Used by ``experiments/diagnose.py`` on the subject-86 trials and on blended case-(i) sequences
 (docs/results/diagnosis.md).
