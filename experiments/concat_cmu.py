@@ -189,9 +189,10 @@ def _differences(a, b, path="") -> list[str]:
 
 def _pool(paths) -> tuple[list[dict], dict]:
     """The draws of results.json files of one setting, sorted by seed, and that setting with the training-seed offsets
-    of the files (``train_seed_offsets``; files may pool across them); raises ValueError naming the file that
-    cannot be read, holds no draws, was run with other settings than the first, or repeats a draw."""
-    rows, first, seen, offsets = [], None, {}, set()
+    of the files and the processors that ran them (``train_seed_offsets``, ``machines``; files may pool across
+    them); raises ValueError naming the file that cannot be read, holds no draws, was run with other settings than
+    the first, or repeats a draw."""
+    rows, first, seen, offsets, machines = [], None, {}, set(), set()
     for path in paths:
         try:
             doc = json.loads(Path(path).read_text())
@@ -201,6 +202,7 @@ def _pool(paths) -> tuple[list[dict], dict]:
         if not runs:
             raise ValueError(f"{path} holds no draws")
         offsets.add(doc["args"].get("train_seed_offset") or 0)  # files written before the flag: the draws' seeds
+        machines.add(((doc.get("machine") or {}).get("cpu") or {}).get("model") or "unknown")
         first = first or (path, setting)
         diff = _differences(first[1], setting)
         if diff:
@@ -214,7 +216,11 @@ def _pool(paths) -> tuple[list[dict], dict]:
                 raise ValueError(f"draw {r['seed']} is in both {seen[r['seed']]} and {path}")
             seen[r["seed"]] = path
             rows.append(r)
-    return sorted(rows, key=lambda r: r["seed"]), {**first[1], "train_seed_offsets": sorted(offsets)}
+    return sorted(rows, key=lambda r: r["seed"]), {
+        **first[1],
+        "train_seed_offsets": sorted(offsets),
+        "machines": sorted(machines),
+    }
 
 
 def summarize(paths, split_by=None, against=None, by_recording=False) -> int:
@@ -254,6 +260,7 @@ def summarize(paths, split_by=None, against=None, by_recording=False) -> int:
         return 2
     changed = _differences(setting["preset"], other_setting["preset"], "preset")
     changed += _differences(setting["train_seed_offsets"], other_setting["train_seed_offsets"], "train_seed_offset")
+    changed += _differences(setting["machines"], other_setting["machines"], "machine")  # float rounding can move a draw
     print(f"\nours here - ours in --against ({'; '.join(changed) or 'the same settings'}), paired:")
     for title, part in protocols.strata(pairs, split_by, by_recording):
         if part:

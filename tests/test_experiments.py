@@ -598,13 +598,16 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
         r["ours"]["splices"] = []
         return r
 
-    def write(name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None, offset=None, seg=None):
+    def write(
+        name, runs, source=25, blend=0.5, max_clip_s=None, root=None, turn_clips=None, offset=None, seg=None, cpu=None
+    ):
         args = {"dataset": "cmu", "num_actions": 2, "total_num_actions": 3, "actions": None, "split": "train"}
         args |= {} if offset is None else {"train_seed_offset": offset}  # older files lack it: the draws' seeds
         args |= {"blend": blend} | ({"max_clip_s": max_clip_s} if max_clip_s else {})  # older files lack it
         args |= {} if turn_clips is None else {"turn_clips": turn_clips}  # and --turn_clips
         model = {"source": source} | ({"root": root} if root else {})  # and ModelConfig.root
         doc = {"runs": runs, "args": args, "preset": {"model": model, "train": {}, "segment": seg or {}}}
+        doc |= {} if cpu is None else {"machine": {"cpu": {"model": cpu}}}  # what ran it, where the file says
         (tmp_path / name).write_text(json.dumps(doc))
         return str(tmp_path / name)
 
@@ -671,6 +674,10 @@ def test_concat_cmu_summarize_pools_stored_draws_and_refuses_to_mix_settings(tmp
     assert "ours in --against (train_seed_offset [0] vs [100]), paired:\n1 draws: ARI +0.200" in capsys.readouterr().out
     assert cc.main(["--summarize", a, "--against", write("s0.json", [draw(0, 0.7, 0.6, same)], offset=0)]) == 0
     assert "ours in --against (the same settings), paired:" in capsys.readouterr().out
+    # ... and run on another processor: said too (float rounding can move a draw)
+    elsewhere_cpu = write("x.json", [draw(0, 0.7, 0.6, same)], cpu="AMD EPYC")
+    assert cc.main(["--summarize", a, "--against", elsewhere_cpu]) == 0
+    assert "ours in --against (machine ['unknown'] vs ['AMD EPYC']), paired:" in capsys.readouterr().out
     elsewhere = write("h.json", [draw(0, 0.5, 0.5, same)], blend=0.0)
     for bad, msg in (([elsewhere], "drew other data: data.blend 0.5 vs 0.0"), ([b], "share no draw")):
         assert cc.main(["--summarize", a, "--against", *bad]) == 2
