@@ -213,7 +213,7 @@ def ensemble_views(
             "agreement": float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labs, 2)])),
             "consensus": metrics.all_metrics(true_T, consensus(labs, k, fps, cfg), windows),
         }
-    pipeline = consensus(labels, k, fps, cfg, () if found is None else found)  # segment_ensemble's
+    pipeline = consensus(labels, k, fps, cfg, found)  # segment_ensemble's
     changes = int(np.count_nonzero(np.diff(true_T)))  # at least this many: min_bkps = k - 1 + min_segments_over_k
     counted = dataclasses.replace(cfg, min_segments_over_k=max(cfg.min_segments_over_k, changes - k + 1))
     true_count = pipeline if counted == cfg else segment_ensemble(embs, k, fps, counted, 0, z_TxD, found)
@@ -261,8 +261,7 @@ def count_oracle(
     for n in counts:
         c = fixed_count(cfg, n, k)
         names, labels, found = voters(embs, k, fps, c, 0, z_TxD, splices_T)
-        lab = labels[0] if len(labels) == 1 else consensus(labels, k, fps, c, () if found is None else found)
-        pipeline.append(float(adjusted_rand_score(true_T, lab)))
+        pipeline.append(float(adjusted_rand_score(true_T, consensus(labels, k, fps, c, found))))
         for (m, d), v in zip(names, labels):
             a = float(adjusted_rand_score(true_T, v))
             if a > best_voter["ari"]:

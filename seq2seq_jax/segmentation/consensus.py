@@ -46,12 +46,13 @@ def coassociation_features(labels_list, k: int) -> np.ndarray:
 
 
 def consensus(labels_list, k: int, fps: float, cfg: SegmentConfig = SegmentConfig(), splices_T=()) -> np.ndarray:
-    """One label per frame from several models' labels of the same frames (module docstring); ``splices_T`` (frames)
-    are always cuts, as in ``segment_embedding``."""
+    """One label per frame from several models' labels of the same frames (module docstring); ``splices_T`` (frames;
+    None, as ``voters`` returns where it searched none: no splices) are always cuts, as in ``segment_embedding``."""
     from sklearn.cluster import AgglomerativeClustering
 
     if len(labels_list) == 1:
         return np.asarray(labels_list[0]).copy()
+    splices_T = () if splices_T is None else splices_T
     f = coassociation_features(labels_list, k)
     step, min_size = cpd_grid(len(f), fps, cfg)
     fs = f[::step]
@@ -159,7 +160,7 @@ def segment_ensemble(
     _, labels, found = voters(embeddings, k, fps, cfg, seed, frames_TxD, splices_T)
     if len(labels) == 1:
         return labels[0]
-    return consensus(labels, k, fps, cfg, () if found is None else found)
+    return consensus(labels, k, fps, cfg, found)
 
 
 def _member_cfg(cfg: SegmentConfig, i: int, n: int) -> SegmentConfig:
