@@ -260,8 +260,9 @@ def count_oracle(
     pipeline, best_voter = [], {"name": None, "count": None, "ari": -np.inf}
     for n in counts:
         c = fixed_count(cfg, n, k)
-        names, labels, found = voters(embs, k, fps, c, 0, z_TxD, splices_T)
-        pipeline.append(float(adjusted_rand_score(true_T, consensus(labels, k, fps, c, found))))
+        # the splices depend on splice_share and min_seg_s, not on the number: searched at the first number only
+        names, labels, splices_T = voters(embs, k, fps, c, 0, z_TxD, splices_T)
+        pipeline.append(float(adjusted_rand_score(true_T, consensus(labels, k, fps, c, splices_T))))
         for (m, d), v in zip(names, labels):
             a = float(adjusted_rand_score(true_T, v))
             if a > best_voter["ari"]:
