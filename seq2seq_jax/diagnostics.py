@@ -141,7 +141,11 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "cuts_true_labels": metrics.all_metrics(true_T, majority_labels(true_T, pieces), windows),
         "true_cuts_clustered": {
             s: metrics.all_metrics(
-                true_T, cluster_segments(f_cluster, truth_pieces, k, _linkage(cfg, s), s, motion_sigma(fps, 1)), windows
+                true_T,
+                cluster_segments(
+                    f_cluster, truth_pieces, k, _linkage(cfg, s), s, motion_sigma(fps, 1), cfg.whiten_shrink
+                ),
+                windows,
             )
             for s in SEGMENT_STATS
         },
@@ -152,13 +156,16 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "missed_cuts": missed(cuts_N, windows),
         "cut_offsets_s": [o / fps for o in offsets(cuts_N, windows)],
         "cuts_without_spurious": metrics.all_metrics(
-            true_T, cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)])[0], windows
+            true_T,
+            cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)], None, cfg.whiten_shrink)[0],
+            windows,
         ),
     }
     if states_TxH is not None:  # the same search in the frames alone; its pieces clustered as the pipeline's are
         fcuts = search_cuts(feature_sets(frames, dataclasses.replace(cfg, frames_weight=0.0))[0], k, fps, cfg)
         fpieces = np.repeat(labels_from_cuts(-(-len(f) // step), fcuts), step)[: len(f)]
-        labs = cluster_pieces(f_cluster, fcuts, k, fps, step, [(_linkage(cfg, s), s) for s in SEGMENT_STATS])
+        every = [(_linkage(cfg, s), s) for s in SEGMENT_STATS]
+        labs = cluster_pieces(f_cluster, fcuts, k, fps, step, every, None, cfg.whiten_shrink)
         out["frames_cuts"] = len(fcuts)
         near = min_size * step  # two change points nearer than the shortest segment mark one change
         out["spurious_also_in_frames"] = sum(any(abs(c - t * step) < near for t in fcuts) for c in wrong)

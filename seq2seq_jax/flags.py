@@ -95,6 +95,14 @@ SEGMENT_FLAGS = (
         "clustering of segments: 'ward_whitened' (Ward on the samples, whitened), 'average' (cosine) or 'ward'",
     ),
     (
+        ("--whiten_shrink",),
+        "segment",
+        "whiten_shrink",
+        float,
+        "linkage 'ward_whitened': how much of the within-segment covariance is replaced by its mean variance before "
+        "whitening, 0 to 1 (0: whiten fully, 1: not at all)",
+    ),
+    (
         ("--frames_in_clustering",),
         "segment",
         "frames_in_clustering",

@@ -107,6 +107,12 @@ for _s in (6, 8, 10):
     SEGMENTATIONS[f"cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_meanseg{_s}"] = dataclasses.replace(
         SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"], max_mean_segment_s=float(_s)
     )
+# The default with whitened Ward whitening part of the way (SegmentConfig.whiten_shrink): full whitening split one
+# action done in two places on the shuffled trials (docs/results/partial_whitening.md)
+for _w in (0.25, 0.5, 0.75):
+    SEGMENTATIONS[f"cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink{_w:g}"] = dataclasses.replace(
+        SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"], whiten_shrink=_w
+    )
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations and the plain-Ward variant of the
 # default only (the others lost to them on every model config above; an ensemble is segmented once per model and

@@ -337,6 +337,38 @@ def test_whitened_ward_keeps_a_dominant_action_whole_where_cosine_splits_it():
         segmentation.SegmentConfig(linkage="ward_whitened", segment_stats="std")
 
 
+def test_whiten_shrink_keeps_an_action_done_in_two_places_whole(monkeypatch):
+    """A channel that hardly moves within a segment (where the body is) but differs between the two places one
+    action is done: fully whitened it weighs most, and whitened Ward splits that action and joins the two others.
+    Whitened half of the way (whiten_shrink 0.5) the actions' own channels weigh most again; 1 is plain Ward."""
+    rng = np.random.default_rng(0)
+    means = [(0.0, 0, 0), (0.5, 3, 0), (1.0, 0, 0), (0.5, 0, 3)]  # place, then two channels that tell actions apart
+    cls, lens = [0, 1, 0, 2], [300, 150, 300, 150]
+    x = np.concatenate(
+        [np.r_[m, np.zeros(3)] + rng.normal(0, 1, (n, 6)) * np.r_[0.01, np.ones(5)] for m, n in zip(means, lens)]
+    )
+    true, seg = np.repeat(cls, lens), np.repeat(np.arange(4), lens)
+    ward = lambda shrink: segmentation.cluster_segments(x, seg, 3, "ward_whitened", whiten_shrink=shrink)  # noqa: E731
+    assert metrics.accuracy_hungarian(true, ward(0.0)) < 0.8  # the place splits action 0
+    for shrink in (0.5, 1.0):
+        assert metrics.accuracy_hungarian(true, ward(shrink)) == 1.0
+    # 1: no whitening; a rotation of plain features changes nothing, unlike under full whitening's shrinkage
+    q = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    np.testing.assert_array_equal(ward(1.0), segmentation.clustering.whitened_ward(x @ q, seg, 3, 1.0))
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="whiten_shrink must lie in"):
+            segmentation.SegmentConfig(whiten_shrink=bad)
+        with pytest.raises(ValueError, match="whiten_shrink must lie in"):
+            ward(bad)
+    # the setting reaches the clustering of the pipeline's pieces
+    seen = []
+    real = segmentation.segment.cluster_segments
+    monkeypatch.setattr(segmentation.segment, "cluster_segments", lambda *a: seen.append(a[6]) or real(*a))
+    cfg = segmentation.SegmentConfig(linkage="ward_whitened", whiten_shrink=0.5)
+    segmentation.segment_embedding(x, 3, 30.0, cfg)
+    assert seen == [0.5]
+
+
 def test_frames_in_clustering_false_clusters_by_the_embedding_alone():
     """The frames join the change-point search either way; with frames_in_clustering False only the embedding
     decides which segments share a class."""

@@ -36,17 +36,25 @@ def segment_descriptors(f_NxC, seg_N, stats: str = "mean", motion_sigma: float =
     return np.concatenate(rows, 1)
 
 
-def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
+def whitened_ward(f_NxC, seg_N, k: int, shrink: float = 0.0) -> np.ndarray:
     """Ward's minimum-variance clustering of the samples into k classes with every segment kept whole, in the
     feature space whitened by the pooled within-segment covariance (Ledoit-Wolf shrinkage); returns a class per
     sample. Merging groups a and b costs n_a n_b / (n_a + n_b) |m_a - m_b|^2 (n: samples, m: whitened means), so
-    a segment counts by its length, and a short segment's noisy mean is cheap to merge. An invertible linear map
-    of the features (their scale, the frames' weight) changes nothing but the shrinkage, and, unlike cosine
-    distance, it has no origin: cosine measures directions from the recording's mean, which under a dominant
-    action is that action's own mean, so its segments point anywhere and the other actions' segments all point
-    alike (docs/results/clustering.md)."""
+    a segment counts by its length, and a short segment's noisy mean is cheap to merge. Fully whitened, an
+    invertible linear map of the features (their scale, the frames' weight) changes nothing but the shrinkage,
+    and, unlike cosine distance, it has no origin: cosine measures directions from the recording's mean, which
+    under a dominant action is that action's own mean, so its segments point anywhere and the other actions'
+    segments all point alike (docs/results/clustering.md).
+
+    ``shrink`` in [0, 1] whitens part of the way: the pooled covariance C is taken as (1 - shrink) C + shrink
+    (trace C / d) I, so that no direction weighs more than 1 / sqrt(shrink) times one of average spread (1: no
+    whitening, Ward on the plain features with the segments whole and weighed by their length). Full whitening
+    lets what hardly changes within a segment weigh most, such as where the body is and which way it faces, and
+    that splits one action done in two places (docs/results/partial_whitening.md)."""
     from sklearn.covariance import LedoitWolf
 
+    if not 0.0 <= shrink <= 1.0:
+        raise ValueError(f"whiten_shrink must lie in [0, 1] (0: whiten fully, 1: not at all), got {shrink}")
     seg_N = np.asarray(seg_N)
     ids, idx = np.unique(seg_N, return_inverse=True)
     if len(ids) <= k:
@@ -54,8 +62,9 @@ def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
     f = np.asarray(f_NxC, np.float64)
     n = np.bincount(idx).astype(np.float64)
     means = segment_descriptors(f, seg_N, "mean")  # in the order of ids
-    within = f - means[idx]
-    whiten = np.linalg.cholesky(np.linalg.inv(LedoitWolf().fit(within).covariance_))
+    cov = LedoitWolf().fit(f - means[idx]).covariance_
+    cov = (1.0 - shrink) * cov + shrink * np.trace(cov) / len(cov) * np.eye(len(cov))
+    whiten = np.linalg.cholesky(np.linalg.inv(cov))
     m = means @ whiten
     # Lance-Williams is not needed at this size (tens of segments): merge the cheapest pair until k are left;
     # scikit-learn's and SciPy's Ward take no sample weights.
@@ -76,13 +85,20 @@ def whitened_ward(f_NxC, seg_N, k: int) -> np.ndarray:
 
 
 def cluster_segments(
-    f_NxC, seg_N, k: int, linkage: str = "ward", stats: str = "mean", motion_sigma: float = 0.0
+    f_NxC,
+    seg_N,
+    k: int,
+    linkage: str = "ward",
+    stats: str = "mean",
+    motion_sigma: float = 0.0,
+    whiten_shrink: float = 0.0,
 ) -> np.ndarray:
     """Agglomerative clustering of segment descriptors (``segment_descriptors``) into k classes; returns a class
     per sample. Ward, or average linkage: on cosine distance for descriptors with the mean (a posture is a
     direction in feature space), on Euclidean distance for "std" and "motion" (how much a segment moves matters,
     not only which features move: walking and running move the same joints, running more). "ward_whitened":
-    ``whitened_ward`` of the samples themselves (segment means only)."""
+    ``whitened_ward`` of the samples themselves (segment means only), whitened part of the way by
+    ``whiten_shrink``."""
     from sklearn.cluster import AgglomerativeClustering
 
     if linkage not in LINKAGES:
@@ -90,7 +106,7 @@ def cluster_segments(
     if linkage == "ward_whitened":
         if stats != "mean":
             raise ValueError(f"linkage 'ward_whitened' clusters segment means; segment_stats {stats!r} needs another")
-        return whitened_ward(f_NxC, seg_N, k)
+        return whitened_ward(f_NxC, seg_N, k, whiten_shrink)
     ids = np.unique(seg_N)
     desc = segment_descriptors(f_NxC, seg_N, stats, motion_sigma)
     if len(ids) <= k:

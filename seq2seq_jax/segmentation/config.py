@@ -30,6 +30,8 @@ class SegmentConfig:
     linkage: str = "average"  # clustering of segments: "average" (cosine distance; Euclidean for "std"), "ward"
     # (on segment descriptors), or "ward_whitened" (Ward on the samples, segments whole, whitened features:
     # clustering.whitened_ward)
+    whiten_shrink: float = 0.0  # "ward_whitened": how much of the pooled within-segment covariance is replaced
+    # by its mean variance before whitening (0: whiten fully, 1: not at all; clustering.whitened_ward)
     segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves), "mean_std", or
     # "motion" (the mean over the segment of each feature's local spread, MOTION_S: how it moves, not counting the
     # change of posture at a segment's ends, which inflates "std" where a cut lands a little off)
@@ -68,6 +70,7 @@ class SegmentConfig:
             "splice_share",
             "cpd_smooth_s",
             "max_mean_segment_s",
+            "whiten_shrink",
         )
         real_numbers(self, floats, finite=True)  # inf would overflow the frame counts
         whole_numbers(self, ("max_bkps", "min_segments_over_k"))
@@ -91,6 +94,10 @@ class SegmentConfig:
             raise ValueError(f"min_segments_over_k must be >= 0 (0: the elbow alone), got {self.min_segments_over_k}")
         if self.max_mean_segment_s < 0:
             raise ValueError(f"max_mean_segment_s must be >= 0 seconds (0: no floor), got {self.max_mean_segment_s}")
+        if not 0.0 <= self.whiten_shrink <= 1.0:
+            raise ValueError(
+                f"whiten_shrink must lie in [0, 1] (0: whiten fully, 1: not at all), got {self.whiten_shrink}"
+            )
         if self.cpd_smooth_s < 0:
             raise ValueError(f"cpd_smooth_s must be >= 0 seconds (0: no smoothing), got {self.cpd_smooth_s}")
         for name in ("target_fps", "min_seg_s", "pca_var"):

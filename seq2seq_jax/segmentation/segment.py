@@ -91,10 +91,13 @@ def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig())
     return change_points(fc, cfg.max_bkps, min_size, min_bkps)
 
 
-def cluster_pieces(f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterings, f_frames_TxF=None) -> list:
+def cluster_pieces(
+    f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterings, f_frames_TxF=None, whiten_shrink: float = 0.0
+) -> list:
     """The pieces between ``cuts`` (sub-sampled samples, ``cpd_grid``'s ``step``) clustered into k classes by the
     sub-sampled features, once for each (linkage, segment_stats[, source]) of ``clusterings``: a label per frame
-    for each. Source "clustering" (the default) clusters ``f_cluster_TxF``, "frames" ``f_frames_TxF``."""
+    for each. Source "clustering" (the default) clusters ``f_cluster_TxF``, "frames" ``f_frames_TxF``;
+    ``whiten_shrink``: ``SegmentConfig.whiten_shrink`` of linkage "ward_whitened"."""
     n = len(f_cluster_TxF)
     seg = labels_from_cuts(-(-n // step), cuts)
     out = []
@@ -104,7 +107,8 @@ def cluster_pieces(f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterin
             raise ValueError(
                 "motion_features 'frames' needs the input frames (frames_TxD); pass them or use 'clustering'"
             )
-        out.append(np.repeat(cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step)), step)[:n])
+        lab = cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step), whiten_shrink)
+        out.append(np.repeat(lab, step)[:n])
     return out
 
 
@@ -163,7 +167,7 @@ def segment_embedding(
         f_frames = None
         if frames_TxD is not None and any(c[2:] == ("frames",) for c in todo):
             f_frames = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
-        labs = cluster_pieces(f_cluster, cuts, k, fps, step, todo, f_frames)
+        labs = cluster_pieces(f_cluster, cuts, k, fps, step, todo, f_frames, cfg.whiten_shrink)
         return labs if clusterings else labs[0]
     if clusterings:
         raise ValueError(f"clusterings of segments need method 'cpd', not {cfg.method!r}")
