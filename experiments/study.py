@@ -7,6 +7,8 @@ checkpoint scored under several segmentation settings (only k given), plus the r
     python experiments/study.py --loo        # leave-one-trial-out: choose on five trials, score on the sixth
     python experiments/study.py --loo --max_model_steps 1500   # ... among the configs that train within the budget
     python experiments/study.py --spread h256_it500_x3 cpd_wward_states_frames0.5_smooth0.25_minseg2   # over seeds
+    python experiments/study.py --loo_layouts h256_it500_x3_src25 --candidate SEGMENTATION FILE... \
+        --candidate SEGMENTATION FILE...  # leave-one-trial-out over the trials in their own order and shuffled
 
 Checkpoints go to --train_dir/<config>/seed<N>/trial_<NN> and are reused when present, so the study can be
 stopped and resumed. Results are appended to --out/study.jsonl (each new row names the machine that scored it, and
@@ -50,7 +52,22 @@ def main(argv=None) -> int:
         metavar=("CONFIG", "SEGMENTATION"),
         help="print one procedure's Hungarian accuracy per trial and seed, and its spread over the seeds",
     )
+    p.add_argument(
+        "--loo_layouts",
+        metavar="CONFIG",
+        help="leave-one-trial-out over both layouts of the trials: CONFIG's study rows in their own order and the "
+        "shuffled-trial draws (concat_cmu.py --dataset s86_shuffled results) of each --candidate",
+    )
+    p.add_argument(
+        "--candidate",
+        nargs="+",
+        action="append",
+        metavar=("SEGMENTATION", "FILE"),
+        help="with --loo_layouts: a segmentation of the study and the results.json files of its shuffled-trial draws",
+    )
     a = p.parse_args(argv)
+    if a.loo_layouts:
+        return _loo_layouts(p, a)
     if a.spread:
         rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
         try:
@@ -85,6 +102,42 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {md}")
+    return 0
+
+
+def _loo_layouts(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
+    import dataclasses
+
+    from seq2seq_jax.segmentation import SegmentConfig
+
+    if not a.candidate or any(len(c) < 2 for c in a.candidate):
+        p.error("--loo_layouts needs --candidate SEGMENTATION FILE [FILE ...] for each candidate (two or more)")
+    draws = {}
+    for name, *files in a.candidate:
+        if name not in studies.SEGMENTATIONS:
+            p.error(f"--candidate {name}: not a segmentation of the study (studies.SEGMENTATIONS)")
+        runs = []
+        for f in files:
+            try:
+                doc = json.loads(Path(f).read_text())
+                seg, got = doc["preset"]["segment"], doc["args"].get("dataset")
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                p.error(f"cannot read {f} as a concat_cmu.py results.json ({e!r})")
+            want = dataclasses.asdict(studies.SEGMENTATIONS[name])
+            diff = [k for k, v in want.items() if seg.get(k, getattr(SegmentConfig(), k)) != v]
+            if got != "s86_shuffled" or diff:
+                p.error(
+                    f"{f} is not {name}'s shuffled-trial draws: dataset {got!r}"
+                    + (f", segmentation differs in {', '.join(diff)}" if diff else "")
+                )
+            runs += doc["runs"]
+        draws[name] = runs
+    rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
+    try:
+        print(studies.layouts_loo_report(studies.layouts_loo(rows, a.loo_layouts, draws)), end="")
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -434,3 +434,96 @@ def spread_report(rows: list[dict], config: str, segmentation_name: str, key: st
         cells = " | ".join("" if v is None else f"{v:.3f}" for v in vals)
         lines.append(f"| {t} | {cells} | {max(got) - min(got):.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def _draw_trial(run: dict) -> str:
+    """The development trial a shuffled-trial draw (``concat_cmu.py --dataset s86_shuffled``) was cut from."""
+    files = {c[1] for c in run["clips"]}
+    if len(files) != 1 or not next(iter(files)).startswith("trial "):
+        raise ValueError(f"draw {run.get('seed')} is not cut from one subject-86 trial (its clips: {sorted(files)})")
+    return next(iter(files)).split()[-1]
+
+
+def layouts_loo(rows: list[dict], config: str, draws: dict[str, list[dict]]) -> dict:
+    """Leave-one-trial-out over both layouts of the development trials: each candidate segmentation (a name of
+    ``SEGMENTATIONS``, scored for ``config`` in the study ``rows``) with its shuffled-trial draws (``draws[name]``,
+    the runs of ``concat_cmu.py --dataset s86_shuffled`` with that segmentation, on the same draws for every
+    candidate). A trial's score is the mean of ``LOO_CRITERION`` over its own order (mean over seeds) and over its
+    draws (mean over draws), the two layouts weighing alike; for each trial the candidate with the best mean over the
+    other trials is chosen and scored on it. Returns {"trials", "chosen": {trial: name}, "own"/"shuffled":
+    {name or "chosen" or "baseline": {key: mean over trials}}}; raises ValueError naming what is missing."""
+    names = list(draws)
+    unknown = [n for n in names if n not in SEGMENTATIONS]
+    if unknown:
+        raise ValueError(f"unknown segmentation(s) {unknown}; the study's are listed in studies.SEGMENTATIONS")
+    mine = [r for r in rows if r["config"] == config]
+    trials = sorted({r["trial"] for r in mine})
+    if len(trials) < 2:
+        raise ValueError(f"leave-one-trial-out needs study rows of {config} for two trials or more, got {trials}")
+    seeds_of = [{r["seed"] for r in mine if r["trial"] == t and n in r["scores"]} for n in names for t in trials]
+    if any(s != seeds_of[0] for s in seeds_of) or not seeds_of[0]:
+        raise ValueError(
+            f"the study rows of {config} do not score every candidate on the same seeds of every trial; rescore them "
+            f"(python experiments/study.py --configs {config} --seeds ...)"
+        )
+
+    def mean_of(items, get):
+        return {k: float(np.mean([get(i)[k] for i in items])) for k in LOO_CRITERION}
+
+    base_rows = {r["trial"]: r["scores"] for r in rows if r["config"] == "raw_frames"}
+    own, shuf = {}, {}
+    for n in names:
+        by_trial = {}
+        for run in draws[n]:
+            by_trial.setdefault(_draw_trial(run), []).append(run)
+        missing = [t for t in trials if t not in by_trial]
+        if missing:
+            raise ValueError(f"no shuffled-trial draw of trial(s) {missing} for {n}")
+        if any(sorted(r["seed"] for r in draws[n]) != sorted(r["seed"] for r in draws[names[0]]) for n in names):
+            raise ValueError("every candidate's shuffled-trial draws must be the same draws (seeds)")
+        for t in trials:
+            own[n, t] = mean_of([r for r in mine if r["trial"] == t], lambda r, n=n: r["scores"][n])
+            shuf[n, t] = mean_of(by_trial[t], lambda r: r["ours"])
+            shuf["baseline", t] = mean_of(by_trial[t], lambda r: r["baseline"])
+            if t in base_rows:
+                own["baseline", t] = {k: base_rows[t][k] for k in LOO_CRITERION}
+
+    def both(n, t):
+        return np.mean([own[n, t][k] for k in LOO_CRITERION] + [shuf[n, t][k] for k in LOO_CRITERION])
+
+    chosen = {t: max(names, key=lambda n: np.mean([both(n, u) for u in trials if u != t])) for t in trials}
+    out = {"trials": trials, "chosen": chosen, "own": {}, "shuffled": {}}
+    for layout, got in (("own", own), ("shuffled", shuf)):
+        for n in names + ["chosen", "baseline"]:
+            if n == "chosen":
+                vals = [got[chosen[t], t] for t in trials]
+            elif all((n, t) in got for t in trials):
+                vals = [got[n, t] for t in trials]
+            else:
+                continue
+            out[layout][n] = {k: float(np.mean([v[k] for v in vals])) for k in LOO_CRITERION}
+    return out
+
+
+def layouts_loo_report(res: dict) -> str:
+    """``layouts_loo``'s result as Markdown."""
+    lines = [
+        f"Leave-one-trial-out over both layouts of trials {' '.join(res['trials'])} (own order, mean over seeds; "
+        f"shuffled draws, mean over draws): for each trial the candidate with the best mean of "
+        f"{', '.join(LOO_CRITERION)} over both layouts of the other trials, scored on both layouts of the held-out "
+        "trial; mean over the trials.",
+        "",
+        "| | own order: Hungarian | ARI | boundary F1 | shuffled: Hungarian | ARI | boundary F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    order = [n for n in res["shuffled"] if n not in ("chosen", "baseline")] + ["chosen", "baseline"]
+    for n in order:
+        cells = [
+            " | ".join(f"{res[layout][n][k]:.3f}" for k in LOO_CRITERION) if n in res[layout] else "- | - | -"
+            for layout in ("own", "shuffled")
+        ]
+        label = {"chosen": "**leave-one-trial-out** (chosen on five trials, scored on the sixth)"}.get(n, f"`{n}`")
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    lines += ["", "| held-out trial | chosen on the other five |", "|---|---|"]
+    lines += [f"| {t} | `{n}` |" for t, n in res["chosen"].items()]
+    return "\n".join(lines) + "\n"

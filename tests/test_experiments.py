@@ -1,5 +1,6 @@
 """End-to-end: the experiment scripts on tiny models, as a user runs them."""
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -398,6 +399,70 @@ def test_subject86_together_trains_each_trial_as_alone(tmp_path, data, capsys):
     assert "add --together" in capsys.readouterr().err
     assert s86.main(["--together", "--cpu_devices", "2", "--trial", "09"] + tiny) == 2  # JAX already started here
     assert "must be set before JAX starts" in capsys.readouterr().err
+
+
+def test_leave_one_trial_out_over_both_layouts_chooses_on_five_trials_own_order_and_shuffled_draws(tmp_path, capsys):
+    import json
+
+    from seq2seq_jax import studies
+
+    a, b = (
+        "cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv",
+        "cpd_ward_states_frames0.5_smooth0.25_minseg2_motion_median_fv",
+    )
+
+    def sc(h):
+        return {"acc_hungarian": h, "ari": h, "boundary_f1": h}
+
+    trials = ["01", "03", "05"]
+    # own order: a 0.9 everywhere, b 0.85; shuffled: a 0.5, b 0.8, except trial 05 where a leads on both (0.9)
+    own = {a: {"01": 0.9, "03": 0.9, "05": 0.9}, b: {"01": 0.85, "03": 0.85, "05": 0.85}}
+    shuf = {a: {"01": 0.5, "03": 0.5, "05": 0.9}, b: {"01": 0.8, "03": 0.8, "05": 0.6}}
+    rows = [
+        {"config": "m", "seed": s, "trial": t, "scores": {n: sc(own[n][t]) for n in (a, b)}}
+        for s in (0, 1)
+        for t in trials
+    ]
+    rows += [{"config": "raw_frames", "seed": 0, "trial": t, "scores": sc(0.7)} for t in trials]
+
+    def draws(n):
+        return [
+            {"seed": i, "clips": [["walking", f"trial {t}", 0, 9]], "ours": sc(shuf[n][t]), "baseline": sc(0.6)}
+            for i, t in enumerate(trials * 2)
+        ]
+
+    res = studies.layouts_loo(rows, "m", {a: draws(a), b: draws(b)})
+    # holding out 01: on 03 and 05, a scores (0.7 + 0.9) / 2 = 0.8 and b (0.825 + 0.725) / 2 = 0.775; a is chosen.
+    # holding out 05: on 01 and 03, a 0.7, b 0.825: b is chosen, and scores 0.85 and 0.6 on 05.
+    assert res["chosen"] == {"01": a, "03": a, "05": b}
+    assert res["own"]["chosen"]["ari"] == pytest.approx((0.9 + 0.9 + 0.85) / 3)
+    assert res["shuffled"]["chosen"]["ari"] == pytest.approx((0.5 + 0.5 + 0.6) / 3)
+    assert res["shuffled"]["baseline"]["ari"] == pytest.approx(0.6) and res["own"]["baseline"]["ari"] == pytest.approx(
+        0.7
+    )
+    assert "leave-one-trial-out" in studies.layouts_loo_report(res)
+    with pytest.raises(ValueError, match=r"no shuffled-trial draw of trial\(s\) \['05'\]"):
+        studies.layouts_loo(rows, "m", {a: draws(a)[:2], b: draws(b)[:2]})
+    with pytest.raises(ValueError, match="same seeds"):
+        studies.layouts_loo([r for r in rows if (r["seed"], r["trial"]) != (1, "05")], "m", {a: draws(a), b: draws(b)})
+    with pytest.raises(ValueError, match="unknown segmentation"):
+        studies.layouts_loo(rows, "m", {"nope": draws(a)})
+    # the script checks that each candidate's files are shuffled-trial draws run with that segmentation
+    (tmp_path / "study.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    files = {}
+    for n in (a, b):
+        files[n] = tmp_path / f"{n}.json"
+        seg = dataclasses.asdict(studies.SEGMENTATIONS[n])
+        files[n].write_text(
+            json.dumps({"runs": draws(n), "args": {"dataset": "s86_shuffled"}, "preset": {"segment": seg}})
+        )
+    study = _script("study")
+    cand = ["--candidate", a, str(files[a]), "--candidate", b, str(files[b])]
+    assert study.main(["--out", str(tmp_path), "--loo_layouts", "m"] + cand) == 0
+    assert f"| 05 | `{b}` |" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # a's draws named as b's: the segmentation differs
+        study.main(["--out", str(tmp_path), "--loo_layouts", "m", "--candidate", b, str(files[a])] + cand[:3])
+    assert "segmentation differs in linkage" in capsys.readouterr().err
 
 
 def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
