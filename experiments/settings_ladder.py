@@ -42,6 +42,9 @@ COLS = (("acc_hungarian", "Hung"), ("ari", "ARI"), ("boundary_f1", "bF1"))
 # Fields that do not change a segmentation of the frames alone: the frames are the only member, so they are not
 # appended to themselves nor vote twice (as in protocols.frames_only).
 IGNORED = ("frames_weight", "frames_votes", "frames_in_clustering")
+# Fields that act only through another, so they change with it: how far whitened Ward whitens (with plain Ward, the
+# baseline's, it does nothing).
+WITH = {"whiten_shrink": "linkage"}
 
 
 def ladder(preset_name: str) -> dict[str, segmentation.SegmentConfig]:
@@ -49,19 +52,21 @@ def ladder(preset_name: str) -> dict[str, segmentation.SegmentConfig]:
     one ("all but field": what that field adds to the rest), then all."""
     ours = presets.get(preset_name).segment
     base = protocols.BASELINE
-    changed = {
-        f.name: getattr(ours, f.name)
-        for f in dataclasses.fields(ours)
-        if f.name not in IGNORED and getattr(ours, f.name) != getattr(base, f.name)
-    }
+    changed: dict[str, dict] = {}  # row name: the fields it changes (a field of WITH changes with its field)
+    for f in dataclasses.fields(ours):
+        if f.name not in IGNORED and getattr(ours, f.name) != getattr(base, f.name):
+            changed.setdefault(WITH.get(f.name, f.name), {})[f.name] = getattr(ours, f.name)
     rows = {"baseline": base}
-    for name, value in changed.items():
-        rows[f"+{name}"] = dataclasses.replace(base, **{name: value})
+    for name, fields in changed.items():
+        rows[f"+{name}"] = dataclasses.replace(base, **fields)
     if len(changed) > 2:  # (with two, "all but one" is the other alone)
         for name in changed:
-            rows[f"all but {name}"] = dataclasses.replace(base, **{n: v for n, v in changed.items() if n != name})
+            rest = {k: v for n, fields in changed.items() if n != name for k, v in fields.items()}
+            rows[f"all but {name}"] = dataclasses.replace(base, **rest)
     if len(changed) > 1:
-        rows["all: the preset on the frames"] = dataclasses.replace(base, **changed)
+        rows["all: the preset on the frames"] = dataclasses.replace(
+            base, **{k: v for fields in changed.values() for k, v in fields.items()}
+        )
     return rows
 
 

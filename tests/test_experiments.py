@@ -333,6 +333,11 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
     assert cfg.train == presets.SUBJECT86.train and cfg.segment.frames_weight == presets.SUBJECT86.segment.frames_weight
     ward = s86.parse_args(["--linkage", "ward_whitened", "--frames_in_clustering", "no"]).config.segment
     assert (ward.linkage, ward.frames_in_clustering) == ("ward_whitened", False)
+    assert (
+        s86.parse_args(["--whiten_shrink", "0"]).config.segment.whiten_shrink
+        == 0.0
+        != presets.SUBJECT86.segment.whiten_shrink
+    )
     assert s86.parse_args(["--models", "1", "--data_parallel"]).config.train.models == 1
     paper = s86.parse_args(["--preset", "paper", "--iterations", "5"]).config
     assert (paper.model.hidden, paper.train.lr, paper.train.iterations) == (1024, 1e-4, 5)
@@ -343,6 +348,7 @@ def test_subject86_flags_start_from_the_preset_and_refuse_bad_values_before_any_
         (["--learning_rate", "inf"], "learning rate must be > 0 and finite"),
         (["--min_seg_s", "nan"], "min_seg_s must be a finite number"),
         (["--cpd_smooth_s", "inf"], "cpd_smooth_s must be a finite number"),
+        (["--whiten_shrink", "2"], "whiten_shrink must lie in [0, 1]"),
         (["--hidden", "0"], "hidden must be >= 1"),
         (["--preset", "nope"], "invalid choice"),
         (["--frames_in_clustering", "maybe"], "expected yes or no"),
@@ -510,15 +516,19 @@ def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
 
 
 def test_the_presets_are_the_study_procedure_that_validated_them():
-    """The subject86 / mocap presets are the study's h256_it500_x3_src25 with the median-of-eight segmentation (the
-    rows of docs/study.jsonl and the blend checks were made with them); the stored rows' other configs keep the
-    50-frame encoder they were trained with, whatever the presets say."""
+    """The subject86 / mocap presets are the study's h256_it500_x3_src25 with the median-of-eight segmentation,
+    whitened half of the way (the rows of docs/study.jsonl and the checks of docs/results/partial_whitening.md were
+    made with them); the stored rows' other configs keep the 50-frame encoder they were trained with, whatever the
+    presets say."""
     from seq2seq_jax import presets, studies
 
     model, train = studies.CONFIGS["h256_it500_x3_src25"]
     for p in (presets.SUBJECT86, presets.MOCAP):
         assert p.model == model and (p.train.iterations, p.train.models, p.train.lr) == (500, 3, train.lr)
-        assert p.segment == studies.SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"]
+        assert (
+            p.segment
+            == studies.SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5"]
+        )
     assert studies.CONFIGS["h256"][0].source == 50 and studies.CONFIGS["h256_it500_x3"][0].source == 50
     assert presets.CONCAT_CMU.model == presets.MOCAP.model  # the blends run with --preset mocap check the preset
 
@@ -765,6 +775,9 @@ def test_settings_ladder_climbs_from_the_baseline_to_the_preset_on_the_frames(tm
     assert names[0] == "baseline" and names[-1].startswith("all")
     assert {"+linkage", "+cpd_smooth_s", "+min_segments_over_k"} <= set(names)
     assert "+frames_weight" not in names  # the frames alone: no frames to append
+    # how far whitened Ward whitens changes with the linkage (alone, on the baseline's plain Ward, it does nothing)
+    assert "+whiten_shrink" not in names and "all but whiten_shrink" not in names
+    assert doc["settings"]["+linkage"]["whiten_shrink"] == presets.get("mocap").segment.whiten_shrink > 0
     singles = [n[1:] for n in names if n.startswith("+")]
     assert [n for n in names if n.startswith("all but ")] == [f"all but {n}" for n in singles]
     assert doc["settings"]["all but linkage"]["linkage"] == protocols.BASELINE.linkage

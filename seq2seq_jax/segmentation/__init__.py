@@ -2,18 +2,19 @@
 
 Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA, sub-sampled to
 about 30 frames per second and cut by kernel change-point detection (``changepoints``: ruptures ``KernelCPD``, RBF
-kernel, the number of change points at the elbow of the cost curve but at least k, so that there are more segments
-than classes), optionally on features smoothed in time (``cpd_smooth_s``); the segments are then clustered into k
-classes (``clustering``: agglomerative, average linkage on cosine distance of segment descriptors by default;
+kernel, the number of change points at the elbow of the cost curve but at least k, so that there are more segments than
+classes), optionally on features smoothed in time (``cpd_smooth_s``); the segments are then clustered into k classes
+(``clustering``: agglomerative, average linkage on cosine distance of segment descriptors by default;
 ``linkage="ward_whitened"``, the motion-capture presets' choice: Ward on the samples with each segment whole, in
-features whitened by the pooled within-segment covariance). When the normalized input frames are given, their PCA
-features are appended (``frames_weight``; with ``frames_in_clustering=False`` for the change points only), and
-*splices* are found in them (``splices``: frames where most channels jump at once, as where separate recordings were
-joined); every splice is a cut, and with ``within_recordings="none"`` the pieces between splices are not cut further
-(case i, where every clip is one action). Segments are described by their mean (default) or, with
-``segment_stats="std"``, by the spread of each feature: how a segment moves rather than where it sits (``"motion"``:
-the mean of each feature's spread within 0.5 s, which a posture change at a segment's ends does not inflate; of the
-clustering's features, or with ``motion_features="frames"`` of the input frames' PCA alone).
+features whitened by the pooled within-segment covariance, in those presets half of the way: ``whiten_shrink``). When
+the normalized input frames are given, their PCA features are appended (``frames_weight``; with
+``frames_in_clustering=False`` for the change points only), and *splices* are found in them (``splices``: frames where
+most channels jump at once, as where separate recordings were joined); every splice is a cut, and with
+``within_recordings="none"`` the pieces between splices are not cut further (case i, where every clip is one action).
+Segments are described by their mean (default) or, with ``segment_stats="std"``, by the spread of each feature: how a
+segment moves rather than where it sits (``"motion"``: the mean of each feature's spread within 0.5 s, which a posture
+change at a segment's ends does not inflate; of the clustering's features, or with ``motion_features="frames"`` of the
+input frames' PCA alone).
 Alternatives kept by flag: "kmeans" and "agglomerative" on frames, then a majority filter.
 
 An ensemble (several models of one recording) is segmented by ``consensus.segment_ensemble``: each model alone,
