@@ -95,20 +95,22 @@ SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion"] = dataclas
 SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"] = dataclasses.replace(
     SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion"], consensus="median", frames_votes=True
 )
-# The default with plain Ward on segment means instead of whitened Ward (each piece counted once, not by its length):
-# the clustering that transferred better to blended case-(i) draws (docs/results/heldout_draws.md)
+# The default of 2026-12-03 to 12-07 (whitening fully) with plain Ward on segment means instead of whitened Ward (each
+# piece counted once, not by its length): the clustering that transferred better to blended case-(i) draws
+# (docs/results/heldout_draws.md)
 SEGMENTATIONS["cpd_ward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"] = dataclasses.replace(
     SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"], linkage="ward"
 )
-# The default with a floor on the number of change points from the recording's length (at least one per 6, 8 or 10 s:
+# That default with a floor on the number of change points from the recording's length (at least one per 6, 8 or 10 s:
 # SegmentConfig.max_mean_segment_s) beside the floor from k: the blends' long recordings asked for more change points
 # than the elbow places (docs/results/count_oracle.md)
 for _s in (6, 8, 10):
     SEGMENTATIONS[f"cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_meanseg{_s}"] = dataclasses.replace(
         SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"], max_mean_segment_s=float(_s)
     )
-# The default with whitened Ward whitening part of the way (SegmentConfig.whiten_shrink): full whitening split one
-# action done in two places on the shuffled trials (docs/results/partial_whitening.md)
+# That default with whitened Ward whitening part of the way (SegmentConfig.whiten_shrink): full whitening split one
+# action done in two places on the shuffled trials; 0.5 is the subject86 / mocap presets' since 2026-12-07
+# (docs/results/partial_whitening.md)
 for _w in (0.25, 0.5, 0.75):
     SEGMENTATIONS[f"cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink{_w:g}"] = dataclasses.replace(
         SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"], whiten_shrink=_w
