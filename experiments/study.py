@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     if a.loo_layouts:
         return _loo_layouts(p, a)
     if a.spread:
-        rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
+        rows = _rows(a.out)
         try:
             print(studies.spread_report(rows, *a.spread), end="")
         except ValueError as err:
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
             )
         return 0
     if a.loo:
-        rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
+        rows = _rows(a.out)
         text = studies.loo_report(rows, a.max_model_steps)
         cmd = "python experiments/study.py --loo" + (
             f" --max_model_steps {a.max_model_steps}" if a.max_model_steps else ""
@@ -105,9 +105,15 @@ def main(argv=None) -> int:
     return 0
 
 
+def _rows(out) -> list[dict]:
+    """The stored study rows (``out``/study.jsonl)."""
+    return [json.loads(line) for line in (Path(out) / "study.jsonl").read_text().splitlines() if line.strip()]
+
+
 def _loo_layouts(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
     import dataclasses
 
+    from seq2seq_jax.config import from_dict
     from seq2seq_jax.segmentation import SegmentConfig
 
     if not a.candidate or any(len(c) < 2 for c in a.candidate):
@@ -120,11 +126,12 @@ def _loo_layouts(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
         for f in files:
             try:
                 doc = json.loads(Path(f).read_text())
-                seg, got = doc["preset"]["segment"], doc["args"].get("dataset")
+                # a field the file's version of the code did not have reads as its default (concat_cmu.py --summarize)
+                seg, got = from_dict(SegmentConfig, doc["preset"]["segment"]), doc["args"].get("dataset")
             except (OSError, ValueError, KeyError, TypeError) as e:
                 p.error(f"cannot read {f} as a concat_cmu.py results.json ({e!r})")
-            want = dataclasses.asdict(studies.SEGMENTATIONS[name])
-            diff = [k for k, v in want.items() if seg.get(k, getattr(SegmentConfig(), k)) != v]
+            want = studies.SEGMENTATIONS[name]
+            diff = [x.name for x in dataclasses.fields(want) if getattr(seg, x.name) != getattr(want, x.name)]
             if got != "s86_shuffled" or diff:
                 p.error(
                     f"{f} is not {name}'s shuffled-trial draws: dataset {got!r}"
@@ -132,7 +139,7 @@ def _loo_layouts(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
                 )
             runs += doc["runs"]
         draws[name] = runs
-    rows = [json.loads(line) for line in (Path(a.out) / "study.jsonl").read_text().splitlines() if line.strip()]
+    rows = _rows(a.out)
     try:
         print(studies.layouts_loo_report(studies.layouts_loo(rows, a.loo_layouts, draws)), end="")
     except ValueError as err:

@@ -157,7 +157,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "cut_offsets_s": [o / fps for o in offsets(cuts_N, windows)],
         "cuts_without_spurious": metrics.all_metrics(
             true_T,
-            cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)], None, cfg.whiten_shrink)[0],
+            cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)], whiten_shrink=cfg.whiten_shrink)[0],
             windows,
         ),
     }
@@ -165,7 +165,7 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         fcuts = search_cuts(feature_sets(frames, dataclasses.replace(cfg, frames_weight=0.0))[0], k, fps, cfg)
         fpieces = np.repeat(labels_from_cuts(-(-len(f) // step), fcuts), step)[: len(f)]
         every = [(_linkage(cfg, s), s) for s in SEGMENT_STATS]
-        labs = cluster_pieces(f_cluster, fcuts, k, fps, step, every, None, cfg.whiten_shrink)
+        labs = cluster_pieces(f_cluster, fcuts, k, fps, step, every, whiten_shrink=cfg.whiten_shrink)
         out["frames_cuts"] = len(fcuts)
         near = min_size * step  # two change points nearer than the shortest segment mark one change
         out["spurious_also_in_frames"] = sum(any(abs(c - t * step) < near for t in fcuts) for c in wrong)

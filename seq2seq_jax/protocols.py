@@ -425,6 +425,13 @@ def several_recordings(run: dict, actions) -> bool:
     return any(len(files.get(a, ())) > 1 for a in actions)
 
 
+def source_recording(run: dict) -> str | None:
+    """The one recording a stored draw (its "clips": (action, file, ...)) is cut from, such as "trial 10" for a
+    shuffled-trial draw; None for a draw that joins several."""
+    files = {c[1] for c in run["clips"]}
+    return next(iter(files)) if len(files) == 1 else None
+
+
 def strata(rows: list[dict], split_by, by_recording: bool = False) -> list[tuple[str, list[dict]]]:
     """[(title, draws)]: all of ``rows``; with ``split_by`` (actions) those in which one of them comes from several
     recordings (``several_recordings``) and the others; with ``by_recording`` the draws of each source recording
@@ -438,13 +445,13 @@ def strata(rows: list[dict], split_by, by_recording: bool = False) -> list[tuple
     if by_recording:
         sources: dict[str, list[dict]] = {}
         for r in rows:
-            files = {c[1] for c in r["clips"]}
-            if len(files) != 1:
+            source = source_recording(r)
+            if source is None:
                 raise ValueError(
-                    f"--by_recording: draw {r.get('seed')} joins {len(files)} recordings; it summarizes draws cut from "
-                    "one recording each (--dataset s86_shuffled)"
+                    f"--by_recording: draw {r.get('seed')} joins {len({c[1] for c in r['clips']})} recordings; it "
+                    "summarizes draws cut from one recording each (--dataset s86_shuffled)"
                 )
-            sources.setdefault(files.pop(), []).append(r)
+            sources.setdefault(source, []).append(r)
         out += [(f"{len(part)} draws of {name}", part) for name, part in sorted(sources.items())]
     return out
 

@@ -440,10 +440,11 @@ def spread_report(rows: list[dict], config: str, segmentation_name: str, key: st
 
 def _draw_trial(run: dict) -> str:
     """The development trial a shuffled-trial draw (``concat_cmu.py --dataset s86_shuffled``) was cut from."""
-    files = {c[1] for c in run["clips"]}
-    if len(files) != 1 or not next(iter(files)).startswith("trial "):
-        raise ValueError(f"draw {run.get('seed')} is not cut from one subject-86 trial (its clips: {sorted(files)})")
-    return next(iter(files)).split()[-1]
+    source = protocols.source_recording(run)
+    if source is None or not source.startswith("trial "):
+        files = sorted({c[1] for c in run["clips"]})
+        raise ValueError(f"draw {run.get('seed')} is not cut from one subject-86 trial (its clips: {files})")
+    return source.split()[-1]
 
 
 def layouts_loo(rows: list[dict], config: str, draws: dict[str, list[dict]]) -> dict:
@@ -472,7 +473,8 @@ def layouts_loo(rows: list[dict], config: str, draws: dict[str, list[dict]]) -> 
     def mean_of(items, get):
         return {k: float(np.mean([get(i)[k] for i in items])) for k in LOO_CRITERION}
 
-    base_rows = {r["trial"]: r["scores"] for r in rows if r["config"] == "raw_frames"}
+    if any(sorted(r["seed"] for r in draws[n]) != sorted(r["seed"] for r in draws[names[0]]) for n in names):
+        raise ValueError("every candidate's shuffled-trial draws must be the same draws (seeds)")
     own, shuf = {}, {}
     for n in names:
         by_trial = {}
@@ -481,14 +483,14 @@ def layouts_loo(rows: list[dict], config: str, draws: dict[str, list[dict]]) -> 
         missing = [t for t in trials if t not in by_trial]
         if missing:
             raise ValueError(f"no shuffled-trial draw of trial(s) {missing} for {n}")
-        if any(sorted(r["seed"] for r in draws[n]) != sorted(r["seed"] for r in draws[names[0]]) for n in names):
-            raise ValueError("every candidate's shuffled-trial draws must be the same draws (seeds)")
         for t in trials:
             own[n, t] = mean_of([r for r in mine if r["trial"] == t], lambda r, n=n: r["scores"][n])
             shuf[n, t] = mean_of(by_trial[t], lambda r: r["ours"])
-            shuf["baseline", t] = mean_of(by_trial[t], lambda r: r["baseline"])
-            if t in base_rows:
-                own["baseline", t] = {k: base_rows[t][k] for k in LOO_CRITERION}
+            if n == names[0]:  # the baseline: the same draws and frames for every candidate
+                shuf["baseline", t] = mean_of(by_trial[t], lambda r: r["baseline"])
+    for r in rows:
+        if r["config"] == "raw_frames" and r["trial"] in trials:
+            own["baseline", r["trial"]] = {k: r["scores"][k] for k in LOO_CRITERION}
 
     def both(n, t):
         return np.mean([own[n, t][k] for k in LOO_CRITERION] + [shuf[n, t][k] for k in LOO_CRITERION])
