@@ -81,6 +81,14 @@ SEGMENT_FLAGS = (
         "at least k - 1 + this many change points (0: the elbow alone)",
     ),
     (
+        ("--count_rule",),
+        "segment",
+        "count_rule",
+        seg.COUNT_RULES,
+        "how many change points: 'elbow' of the kernel cost, or 'class_elbow': also at least the elbow of the cost of "
+        "k classes over the pieces (goes on where short segments of recurring classes bend the kernel cost early)",
+    ),
+    (
         ("--max_mean_segment_s",),
         "segment",
         "max_mean_segment_s",

@@ -115,6 +115,15 @@ for _w in (0.25, 0.5, 0.75):
     SEGMENTATIONS[f"cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink{_w:g}"] = dataclasses.replace(
         SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv"], whiten_shrink=_w
     )
+# The default since 2026-12-07 (whiten_shrink 0.5) with the number of change points also at least the elbow of the
+# cost of k classes over the pieces (SegmentConfig.count_rule "class_elbow"): the elbow of the kernel cost stopped
+# short on the shuffled trials and on the regimes in 12 segments (docs/results/class_elbow.md)
+SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow"] = (
+    dataclasses.replace(
+        SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5"],
+        count_rule="class_elbow",
+    )
+)
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations and the plain-Ward variant of the
 # default only (the others lost to them on every model config above; an ensemble is segmented once per model and

@@ -259,6 +259,47 @@ def test_more_segments_than_classes_lets_a_repeated_action_share_its_class():
     assert protocols.BASELINE.min_segments_over_k == 0  # the off-the-shelf baseline: the elbow alone
 
 
+def _recurring_classes_with_wobble(seed: int):
+    """Sixteen segments of 2-4 s of three recurring classes at 30 fps, every 0.67 s of each shifted by a random
+    offset as large as the noise between classes (a motion that changes within an action): (frames, classes)."""
+    rng = np.random.default_rng(seed)
+    y = [0]
+    while len(y) < 16:
+        c = int(rng.integers(3))
+        if c != y[-1]:
+            y.append(c)
+    lens = rng.integers(60, 120, size=16)
+    centers = rng.normal(size=(3, 4)) * 2.0
+    true = np.repeat(y, lens)
+    wobble = rng.normal(size=(-(-len(true) // 20), 4)).repeat(20, 0)[: len(true)]
+    return centers[true] + wobble + 0.3 * rng.normal(size=(len(true), 4)), true
+
+
+def test_class_elbow_goes_on_where_a_motion_that_changes_within_actions_bends_the_kernel_cost_early():
+    """Short segments of recurring classes whose motion changes within each: every wobble lowers the kernel cost,
+    which so falls nearly straight and its elbow stops two change points short of the 15; three classes explain
+    the samples much better for each cut between classes and no better for one inside a segment, so the elbow of
+    their cost (count_rule "class_elbow") finds all 15. It never places fewer change points than the elbow."""
+    cfg = segmentation.SegmentConfig(frames_weight=0.0, pca_var=4, linkage="ward_whitened", min_segments_over_k=2)
+    x, true = _recurring_classes_with_wobble(13)
+    elbow = segmentation.segment_embedding(x, 3, 30.0, cfg)
+    classes = segmentation.segment_embedding(x, 3, 30.0, dataclasses.replace(cfg, count_rule="class_elbow"))
+    assert np.count_nonzero(np.diff(true)) == 15
+    assert np.count_nonzero(np.diff(elbow)) == 13 and metrics.all_metrics(true, elbow)["ari"] < 0.9
+    assert np.count_nonzero(np.diff(classes)) == 15 and metrics.all_metrics(true, classes)["ari"] > 0.99
+    for seed in range(6):  # a floor, never fewer: the same search with the class elbow beside the kernel one
+        x, _ = _recurring_classes_with_wobble(seed)
+        f = segmentation.features(x, cfg)
+        kernel, both = (segmentation.change_points(f, 25, 30, min_bkps=4, classes=c) for c in (None, 3))
+        assert len(both) >= len(kernel) >= 4
+    # one class: every cut explains nothing more, and the rule adds none
+    f = segmentation.features(_recurring_classes_with_wobble(0)[0], cfg)
+    assert segmentation.change_points(f, 25, 30, classes=1) == segmentation.change_points(f, 25, 30)
+    assert segmentation.class_cost(f, [], 1) == pytest.approx(((f - f.mean(0)) ** 2).sum())
+    with pytest.raises(ValueError, match="unknown count_rule 'penalty'"):
+        segmentation.SegmentConfig(count_rule="penalty")
+
+
 def test_max_mean_segment_s_places_at_least_one_change_point_per_that_many_seconds():
     """Two regimes of 30 s each at 30 fps: the elbow alone cuts once; a floor of mean segments of at most 10 s asks
     for ceil(60 / 10) - 1 = 5 change points, 25 s for 2, and one longer than the recording adds nothing."""

@@ -3,7 +3,8 @@
 Ours, ``segment_embedding`` (method "cpd", the default): the per-frame embedding is reduced by PCA, sub-sampled to
 about 30 frames per second and cut by kernel change-point detection (``changepoints``: ruptures ``KernelCPD``, RBF
 kernel, the number of change points at the elbow of the cost curve but at least k, so that there are more segments than
-classes), optionally on features smoothed in time (``cpd_smooth_s``); the segments are then clustered into k classes
+classes; with ``count_rule="class_elbow"`` also at least the elbow of the cost of k classes over the pieces),
+optionally on features smoothed in time (``cpd_smooth_s``); the segments are then clustered into k classes
 (``clustering``: agglomerative, average linkage on cosine distance of segment descriptors by default;
 ``linkage="ward_whitened"``, the motion-capture presets' choice: Ward on the samples with each segment whole, in
 features whitened by the pooled within-segment covariance, in those presets half of the way: ``whiten_shrink``). When
@@ -25,10 +26,11 @@ input frames alone as one more voter.
 ``reference``: the reference's cut rule (case i) and ground-truth-boundary protocol (subject 86).
 """
 
-from seq2seq_jax.segmentation.changepoints import change_points, elbow, labels_from_cuts, smooth_in_time
+from seq2seq_jax.segmentation.changepoints import change_points, class_cost, elbow, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter, segment_descriptors
 from seq2seq_jax.segmentation.config import (
     CONSENSUS,
+    COUNT_RULES,
     LINKAGES,
     METHODS,
     MOTION_FEATURES,
@@ -43,6 +45,7 @@ from seq2seq_jax.segmentation.splices import config_splices, splices, states_spl
 
 __all__ = [
     "CONSENSUS",
+    "COUNT_RULES",
     "LINKAGES",
     "METHODS",
     "MOTION_FEATURES",
@@ -50,6 +53,7 @@ __all__ = [
     "SEGMENT_STATS",
     "SegmentConfig",
     "change_points",
+    "class_cost",
     "cluster_segments",
     "config_splices",
     "consensus",

@@ -1,4 +1,5 @@
-"""Change points: kernel change-point detection (ruptures ``KernelCPD``) with the elbow rule."""
+"""Change points: kernel change-point detection (ruptures ``KernelCPD``) with the elbow rule, and optionally the
+elbow of the k-class cost (``class_cost``) beside it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,25 @@ def elbow(costs) -> int:
     return int(np.argmax(chord - y))
 
 
-def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0) -> list[int]:
+def class_cost(f_NxC, cuts, k: int) -> float:
+    """The within-class sum of squares of the samples when the pieces between ``cuts`` are grouped into k classes
+    by Ward's criterion, each piece whole and counted by its length (``clustering.whitened_ward`` not whitening):
+    how well k classes explain the samples given these change points."""
+    from seq2seq_jax.segmentation.clustering import whitened_ward
+
+    f = np.asarray(f_NxC, np.float64)
+    lab = whitened_ward(f, labels_from_cuts(len(f), cuts), k, shrink=1.0)
+    return float(sum(((f[lab == c] - f[lab == c].mean(0)) ** 2).sum() for c in np.unique(lab)))
+
+
+def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classes: int | None = None) -> list[int]:
     """Change points (sample indices, ascending, the end excluded) by kernel CPD with the elbow rule; at least
-    ``min_bkps`` of them when segments of ``min_size`` leave room for that many."""
+    ``min_bkps`` of them when segments of ``min_size`` leave room for that many. With ``classes`` = k (count rule
+    "class_elbow"), at least as many as the elbow of ``class_cost`` over k - 1 .. ``max_bkps`` change points: the
+    kernel cost falls with every cut, wherever it lands, and on a recording of many short segments of recurring
+    classes it bends before the true count; k classes explain the samples little better for a cut inside one
+    segment and much better for a cut that parts two classes, so that curve bends at the cuts that change a class
+    (docs/results/class_elbow.md)."""
     import ruptures as rpt
 
     n = len(f_NxC)
@@ -39,6 +56,10 @@ def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0) -> lis
         bkps[m] = b
         costs.append(algo.cost.sum_of_costs(b))
     m = min(max(elbow(costs), min_bkps), max(bkps))
+    if classes is not None and classes - 1 < max(bkps):
+        lo = max(classes - 1, 0)
+        j = np.minimum.accumulate([class_cost(f_NxC, bkps[c][:-1], classes) for c in range(lo, max(bkps) + 1)])
+        m = max(m, lo + elbow(j))
     return bkps[m][:-1]
 
 

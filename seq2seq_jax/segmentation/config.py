@@ -13,6 +13,7 @@ MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of 
 LINKAGES = ("average", "ward", "ward_whitened")  # SegmentConfig.linkage
 MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features
 CONSENSUS = ("coassociation", "median")  # SegmentConfig.consensus
+COUNT_RULES = ("elbow", "class_elbow")  # SegmentConfig.count_rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +46,9 @@ class SegmentConfig:
     # change-point detection only (0: none): the decoder states jitter from window to window
     min_segments_over_k: int = 1  # at least k - 1 + this many change points, so that there are more segments than
     # classes and the clustering decides which segments share a class (0: the elbow alone)
+    count_rule: str = "elbow"  # how many change points: "elbow" of the kernel cost curve (at least the floors
+    # below), or "class_elbow": at least as many as the elbow of the cost of k classes over the pieces too
+    # (changepoints.change_points), which goes on where short segments of recurring classes bend the kernel cost early
     max_mean_segment_s: float = 0.0  # at least as many change points as keep the mean segment this long or shorter:
     # ceil(seconds / this) - 1 (up to max_bkps; 0: no such floor), a prior on how long an action lasts
     frames_in_clustering: bool = True  # the frames' features also in the clustering of segments (False: they
@@ -82,6 +86,7 @@ class SegmentConfig:
             ("linkage", LINKAGES),
             ("motion_features", MOTION_FEATURES),
             ("consensus", CONSENSUS),
+            ("count_rule", COUNT_RULES),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")

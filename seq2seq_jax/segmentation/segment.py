@@ -82,13 +82,14 @@ def motion_sigma(fps: float, step: int) -> float:
 def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> list[int]:
     """The kernel change points of the features (in sub-sampled samples, ``cpd_grid``), smoothed by
     ``cfg.cpd_smooth_s`` first, at least k - 1 + ``cfg.min_segments_over_k`` of them and, with
-    ``cfg.max_mean_segment_s``, at least ceil(seconds / it) - 1 (splices aside)."""
+    ``cfg.max_mean_segment_s``, at least ceil(seconds / it) - 1 (splices aside); with ``cfg.count_rule``
+    "class_elbow" also at least the elbow of k classes' cost (``change_points``)."""
     step, min_size = cpd_grid(len(f_TxF), fps, cfg)
     fc = smooth_in_time(f_TxF, cfg.cpd_smooth_s * fps)[::step]  # f itself, sub-sampled, when cpd_smooth_s is 0
     min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
     if cfg.max_mean_segment_s > 0:
         min_bkps = max(min_bkps, math.ceil(len(f_TxF) / fps / cfg.max_mean_segment_s) - 1)
-    return change_points(fc, cfg.max_bkps, min_size, min_bkps)
+    return change_points(fc, cfg.max_bkps, min_size, min_bkps, k if cfg.count_rule == "class_elbow" else None)
 
 
 def cluster_pieces(
