@@ -62,10 +62,12 @@ def whitened_ward(f_NxC, seg_N, k: int, shrink: float = 0.0) -> np.ndarray:
     f = np.asarray(f_NxC, np.float64)
     n = np.bincount(idx).astype(np.float64)
     means = segment_descriptors(f, seg_N, "mean")  # in the order of ids
-    cov = LedoitWolf().fit(f - means[idx]).covariance_
-    cov = (1.0 - shrink) * cov + shrink * np.trace(cov) / len(cov) * np.eye(len(cov))
-    whiten = np.linalg.cholesky(np.linalg.inv(cov))
-    m = means @ whiten
+    if shrink < 1.0:
+        cov = LedoitWolf().fit(f - means[idx]).covariance_
+        cov = (1.0 - shrink) * cov + shrink * np.trace(cov) / len(cov) * np.eye(len(cov))
+        m = means @ np.linalg.cholesky(np.linalg.inv(cov))
+    else:  # a multiple of the identity: Ward's merges do not depend on the scale
+        m = means.copy()
     # Lance-Williams is not needed at this size (tens of segments): merge the cheapest pair until k are left;
     # scikit-learn's and SciPy's Ward take no sample weights.
     groups = [[i] for i in range(len(ids))]
