@@ -6,8 +6,9 @@ scores: docs/method.md and docs/results/.
 
 - ``paper``: the paper's configuration (hidden 1024, Adam 1e-4, 10,000 steps), with our segmentation.
 - ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given): an ensemble
-  of three models (25 frames in, 25 predicted) trained together (500 steps each), each segmented twice (segments
-  clustered by where they sit, by Ward's method whitened half of the way, and by how they move), the frames' own
+  of three models (25 frames in, 25 predicted) trained together (500 steps each), each segmented twice (change
+  points at the elbow of the kernel cost or of k classes' cost, whichever places more; segments clustered by where
+  they sit, by Ward's method whitened half of the way, and by how they move), the frames' own
   segmentation one more voter, then the median consensus of the eight.
 - ``mocap``: the same settings for your own motion-capture recordings (API and command line).
 - ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread);
@@ -55,6 +56,7 @@ SUBJECT86 = Preset(
     SegmentConfig(
         cpd_smooth_s=0.25,
         min_segments_over_k=2,
+        count_rule="class_elbow",
         linkage="ward_whitened",
         whiten_shrink=0.5,
         frames_in_clustering=False,

@@ -517,9 +517,9 @@ def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
 
 def test_the_presets_are_the_study_procedure_that_validated_them():
     """The subject86 / mocap presets are the study's h256_it500_x3_src25 with the median-of-eight segmentation,
-    whitened half of the way (the rows of docs/study.jsonl and the checks of docs/results/partial_whitening.md were
-    made with them); the stored rows' other configs keep the 50-frame encoder they were trained with, whatever the
-    presets say."""
+    whitened half of the way, the number of change points also at least the class elbow (the rows of
+    docs/study.jsonl and the checks of docs/results/class_elbow.md were made with them); the stored rows' other
+    configs keep the 50-frame encoder they were trained with, whatever the presets say."""
     from seq2seq_jax import presets, studies
 
     model, train = studies.CONFIGS["h256_it500_x3_src25"]
@@ -527,7 +527,9 @@ def test_the_presets_are_the_study_procedure_that_validated_them():
         assert p.model == model and (p.train.iterations, p.train.models, p.train.lr) == (500, 3, train.lr)
         assert (
             p.segment
-            == studies.SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5"]
+            == studies.SEGMENTATIONS[
+                "cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow"
+            ]
         )
     assert studies.CONFIGS["h256"][0].source == 50 and studies.CONFIGS["h256_it500_x3"][0].source == 50
     assert presets.CONCAT_CMU.model == presets.MOCAP.model  # the blends run with --preset mocap check the preset
