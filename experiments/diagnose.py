@@ -139,17 +139,31 @@ def _ensemble_rows(name: str, items: list[dict]) -> str:
     )
 
 
-def _decompose(fits, z, true_T, k, fps, windows, cfg, pieces_T=None, counts=False) -> dict:
+def _decompose(fits, z, true_T, k, fps, windows, cfg, pieces_T=None, counts=False, curves=False) -> dict:
     """The first model's decomposition, and with an ensemble its views (``diagnostics.ensemble_views``; the true
     pieces between ``pieces_T``, else the runs of the truth); with ``counts`` the pipeline at each fixed number of
-    change points (``diagnostics.count_oracle``)."""
+    change points (``diagnostics.count_oracle``); with ``curves`` the first model's two cost curves
+    (``diagnostics.cost_curves``)."""
     embs = [embed.collect(p, m.model, z) for p, m in fits]
     it = diagnostics.decompose_embedding(embs[0], z, true_T, k, fps, windows, cfg, protocols.BASELINE)
     if len(embs) > 1:
         it["ensemble"] = diagnostics.ensemble_views(embs, z, true_T, k, fps, windows, cfg, pieces_T=pieces_T)
     if counts:
         it["counts"] = diagnostics.count_oracle(embs, z, true_T, k, fps, cfg)
+    if curves:
+        it["curves"] = diagnostics.cost_curves(embs[0], z, true_T, k, fps, cfg)
     return it
+
+
+def _curve_rows(title: str, c: dict, k: int) -> str:
+    """``--curves``: one item's two cost curves, each scaled to its value at k - 1 change points, and the numbers."""
+    ks = [c["kernel"][m] for m in range(k - 1, len(c["kernel"]))]
+    row = lambda v: " ".join(f"{x / max(v[0], 1e-12):.3f}" for x in v)  # noqa: E731
+    return (
+        f"{title}: k {k}, true changes {c['true']}, elbows: kernel {c['kernel_elbow']}, classes {c['class_elbow']}; "
+        f"placed {c['placed']}\n  change points  {' '.join(str(m) for m in range(k - 1, len(c['kernel'])))}\n"
+        f"  kernel cost    {row(ks)}\n  class cost     {row(c['classes'])}"
+    )
 
 
 def _count_rows(name: str, items: list[dict]) -> str:
@@ -241,6 +255,13 @@ def main(argv=None) -> int:
         "trial or draw is an oracle for any rule that gives every voter one number (slow: one pipeline per number)",
     )
     p.add_argument(
+        "--curves",
+        action="store_true",
+        help="also print the first model's two cost curves for each trial or draw (the kernel cost and the cost of k "
+        "classes over the pieces, from k - 1 change points on) with each curve's elbow, the number placed and the "
+        "truth's (docs/results/class_elbow.md)",
+    )
+    p.add_argument(
         "--per_clip",
         action="store_true",
         help="of an ensemble, also print for each trial or draw which true pieces (a blend's clips) each voter and "
@@ -255,7 +276,7 @@ def main(argv=None) -> int:
     flags.check_max_clip_flag(p, a)
     cfg = flags.resolve(p, a).segment
     data = {"data_dir": a.data_dir, "mirror": a.mirror}
-    results, ensemble, per_clip, counts = {}, "", [], ""
+    results, ensemble, per_clip, counts, curves = {}, "", [], "", []
     print(HEADER)
     if a.s86_dirs != ["none"]:
         items = []
@@ -264,8 +285,10 @@ def main(argv=None) -> int:
                 tr = s86.load_trial(t, **data)
                 fits = [train.load(m)[:2] for m in fitting.saved_members(Path(d) / f"trial_{t}")]
                 z = fits[0][1].norm.apply(tr.frames)
-                it = _decompose(fits, z, tr.labels, tr.k, tr.fps, tr.windows, cfg, counts=a.counts)
+                it = _decompose(fits, z, tr.labels, tr.k, tr.fps, tr.windows, cfg, counts=a.counts, curves=a.curves)
                 items.append({"trial": t, "models": str(d), **it})
+                if a.curves:
+                    curves.append(_curve_rows(f"trial {t} ({d})", it["curves"], tr.k))
                 if "ensemble" in it:
                     title, names = f"trial {t} ({d})", tr.class_names
                     per_clip.append(_pieces(title, it["ensemble"]["pieces"], names, tr.fps, len(z)))
@@ -294,9 +317,11 @@ def main(argv=None) -> int:
             z = fits[0][1].norm.apply(seq.frames)
             windows = metrics.windows_around(seq.boundaries, int(protocols.CONCAT_TOLERANCE_S * seq.fps))
             it = _decompose(
-                fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg, seq.boundaries, counts=a.counts
+                fits, z, seq.labels, len(seq.actions), seq.fps, windows, cfg, seq.boundaries, a.counts, a.curves
             )
             items.append({"seed": seed, **it})
+            if a.curves:
+                curves.append(_curve_rows(f"draw {seed}", it["curves"], len(seq.actions)))
             if "ensemble" in it:
                 per_clip.append(_pieces(f"draw {seed}", it["ensemble"]["pieces"], seq.actions, seq.fps, len(z)))
         size = "" if a.dataset == protocols.SHUFFLED_DATASET else f" {a.num_actions}a{a.total_num_actions}c"
@@ -311,6 +336,8 @@ def main(argv=None) -> int:
         print("\n" + counts.strip())
     if a.per_clip:
         print("\n" + ("\n".join(per_clip) or "--per_clip: no ensemble among these models, so no voters to show"))
+    if a.curves:
+        print("\ncost curves of the first model, each scaled to its value at k - 1 change points\n" + "\n".join(curves))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         results["machine"] = machine.describe()

@@ -47,7 +47,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from seq2seq_jax import embed, metrics
-from seq2seq_jax.segmentation.changepoints import labels_from_cuts
+from seq2seq_jax.segmentation.changepoints import class_costs, cost_path, elbow, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
 from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, views, voters
@@ -240,6 +240,28 @@ def ensemble_views(
 
 
 COUNT_ORACLE_MOST = 15  # count_oracle's default: fixed numbers of change points from k - 1 up to this
+
+
+def cost_curves(emb: embed.Embedding, z_TxD, true_T, k: int, fps: float, cfg: SegmentConfig) -> dict:
+    """The two curves the number of change points is read from, for one model's search as ``segment_states`` runs it
+    (the states beside the frames, on the frames a decoder predicted; splices aside): {"kernel": the kernel cost at
+    0, 1, ... change points, "classes": the cost of k classes over the pieces (``changepoints.class_cost``) at
+    k - 1, k, ..., "kernel_elbow" and "class_elbow": the number at each curve's elbow (no floor), "placed": the
+    number ``search_cuts`` places with ``cfg``, "true": the truth's changes of class}."""
+    cov = np.asarray(emb.covered)
+    f, _ = feature_sets(np.asarray(emb.states)[cov], cfg, np.asarray(z_TxD)[cov])
+    step, min_size = cpd_grid(len(f), fps, cfg)
+    fc = smooth_in_time(f, cfg.cpd_smooth_s * fps)[::step]
+    bkps, kernel = cost_path(fc, cfg.max_bkps, min_size)
+    classes = class_costs(fc, bkps, k)
+    return {
+        "kernel": [float(c) for c in kernel],
+        "classes": classes,
+        "kernel_elbow": elbow(kernel),
+        "class_elbow": max(k - 1, 0) + elbow(np.minimum.accumulate(classes)) if classes else None,
+        "placed": len(search_cuts(f, k, fps, cfg)),
+        "true": int(np.count_nonzero(np.diff(np.asarray(true_T)[cov]))),
+    }
 
 
 def fixed_count(cfg: SegmentConfig, n: int, k: int) -> SegmentConfig:

@@ -544,8 +544,17 @@ def test_motion_files_compares_every_amc_channel_with_the_mat_file(data, capsys)
 
 def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, data, capsys):
     out = tmp_path / "d.json"
-    assert _script("diagnose").main(["--trial", "09", "--out", str(out), "--per_clip"] + _data_args(data)) == 0
+    assert (
+        _script("diagnose").main(["--trial", "09", "--out", str(out), "--per_clip", "--curves"] + _data_args(data)) == 0
+    )
     printed = capsys.readouterr().out
+    # --curves: the first model's two cost curves from k - 1 = 4 change points on, each scaled to 1 there
+    printed, curves = printed.split("\ncost curves of the first model")
+    curves = curves.strip().splitlines()[1:]
+    assert curves[0].startswith("trial 09 (") and "true changes 5" in curves[0] and curves[1].split()[2] == "4"
+    kernel, classes = ([float(x) for x in line.split()[2:]] for line in curves[2:4])
+    assert kernel[0] == classes[0] == 1.0 and len(kernel) == len(classes) == len(curves[1].split()) - 2
+    assert all(b <= a for a, b in zip(kernel, kernel[1:]))  # the best m change points cost no more than m - 1
     # --per_clip: trial 09's six true pieces by name and length, and the class each voter and the pipeline gives them
     printed, per_clip = printed.split("\ntrial 09 (")
     per_clip = per_clip.splitlines()
@@ -557,6 +566,9 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     assert saved["machine"]["cores"] >= 1 and saved["machine"]["backend"] == jax.default_backend()
     item = saved["subject86"][0]
     assert item["trial"] == "09" and item["ours"]["true_cuts"] == 5
+    c = item["curves"]  # the numbers: each elbow, and the preset places at least both (and k + 1 = 6)
+    assert c["true"] == 5 and c["placed"] >= max(c["kernel_elbow"], c["class_elbow"], 6)
+    assert len(c["kernel"]) - len(c["classes"]) == 4 and c["class_elbow"] >= 4
     stats = {"mean", "std", "mean_std", "motion"}
     assert 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1 and set(item["frames"]["true_cuts_clustered"]) == stats
     assert set(item["ours"]["cuts_clustered"]) == stats  # our own cuts, each descriptor

@@ -28,14 +28,10 @@ def class_cost(f_NxC, cuts, k: int) -> float:
     return float(sum(((f[lab == c] - f[lab == c].mean(0)) ** 2).sum() for c in np.unique(lab)))
 
 
-def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classes: int | None = None) -> list[int]:
-    """Change points (sample indices, ascending, the end excluded) by kernel CPD with the elbow rule; at least
-    ``min_bkps`` of them when segments of ``min_size`` leave room for that many. With ``classes`` = k (count rule
-    "class_elbow"), at least as many as the elbow of ``class_cost`` over k - 1 .. ``max_bkps`` change points: the
-    kernel cost falls with every cut, wherever it lands, and on a recording of many short segments of recurring
-    classes it bends before the true count; k classes explain the samples little better for a cut inside one
-    segment and much better for a cut that parts two classes, so that curve bends at the cuts that change a class
-    (docs/results/class_elbow.md)."""
+def cost_path(f_NxC, max_bkps: int, min_size: int) -> tuple[dict[int, list[int]], list[float]]:
+    """Kernel CPD (RBF) on the samples: for every number m of change points from 0 to ``max_bkps`` that segments of
+    ``min_size`` leave room for, the best change points ({m: their sample indices with the end appended}, as
+    ruptures gives them) and the cost of each (a list indexed by m)."""
     import ruptures as rpt
 
     n = len(f_NxC)
@@ -55,11 +51,27 @@ def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classe
             break
         bkps[m] = b
         costs.append(algo.cost.sum_of_costs(b))
+    return bkps, costs
+
+
+def class_costs(f_NxC, bkps: dict[int, list[int]], k: int) -> list[float]:
+    """``class_cost`` of the change points of ``cost_path`` for every number from k - 1 to the largest (a list
+    indexed by the number minus k - 1; empty when there are fewer than k - 1)."""
+    return [class_cost(f_NxC, bkps[m][:-1], k) for m in range(max(k - 1, 0), max(bkps) + 1)]
+
+
+def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classes: int | None = None) -> list[int]:
+    """Change points (sample indices, ascending, the end excluded) by kernel CPD with the elbow rule; at least
+    ``min_bkps`` of them when segments of ``min_size`` leave room for that many. With ``classes`` = k (count rule
+    "class_elbow"), at least as many as the elbow of ``class_cost`` over k - 1 .. ``max_bkps`` change points: the
+    kernel cost falls with every cut, wherever it lands, and on a recording of many short segments of recurring
+    classes it bends before the true count; k classes explain the samples little better for a cut inside one
+    segment and much better for a cut that parts two classes, so that curve bends at the cuts that change a class
+    (docs/results/class_elbow.md)."""
+    bkps, costs = cost_path(f_NxC, max_bkps, min_size)
     m = min(max(elbow(costs), min_bkps), max(bkps))
     if classes is not None and classes - 1 < max(bkps):
-        lo = max(classes - 1, 0)
-        j = np.minimum.accumulate([class_cost(f_NxC, bkps[c][:-1], classes) for c in range(lo, max(bkps) + 1)])
-        m = max(m, lo + elbow(j))
+        m = max(m, max(classes - 1, 0) + elbow(np.minimum.accumulate(class_costs(f_NxC, bkps, classes))))
     return bkps[m][:-1]
 
 
