@@ -47,7 +47,9 @@ the class each piece gets (a second after "+" where the first holds less than 80
 puts together, and which it splits. With ``--counts`` (``diagnostics.count_oracle``), a last table: the pipeline with
 every change-point search held to each number from k - 1 to 15 in turn, the best number for each item (an oracle of
 the number: no rule that sees no labels and gives every voter one number can score more with this clustering and
-consensus), and the best single voter at any number.
+consensus), and the best single voter at any number. With ``--curves`` (``diagnostics.cost_curves``), last: the
+first model's two curves the number of change points is read from (the kernel cost and the cost of k classes over
+the pieces, each scaled to its value at k - 1 change points), each curve's elbow, the number placed and the truth's.
 """
 
 from __future__ import annotations
@@ -158,6 +160,8 @@ def _decompose(fits, z, true_T, k, fps, windows, cfg, pieces_T=None, counts=Fals
 def _curve_rows(title: str, c: dict, k: int) -> str:
     """``--curves``: one item's two cost curves, each scaled to its value at k - 1 change points, and the numbers."""
     ks = [c["kernel"][m] for m in range(k - 1, len(c["kernel"]))]
+    if not ks:
+        return f"{title}: k {k}, but segments of min_seg_s leave room for only {len(c['kernel']) - 1} change points"
     row = lambda v: " ".join(f"{x / max(v[0], 1e-12):.3f}" for x in v)  # noqa: E731
     return (
         f"{title}: k {k}, true changes {c['true']}, elbows: kernel {c['kernel_elbow']}, classes {c['class_elbow']}; "
