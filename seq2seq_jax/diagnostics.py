@@ -47,7 +47,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from seq2seq_jax import embed, metrics
-from seq2seq_jax.segmentation.changepoints import class_costs, cost_path, elbow, labels_from_cuts, smooth_in_time
+from seq2seq_jax.segmentation.changepoints import class_costs, class_elbow, cost_path, elbow, labels_from_cuts
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
 from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, views, voters
@@ -58,6 +58,7 @@ from seq2seq_jax.segmentation.segment import (
     feature_sets,
     motion_sigma,
     search_cuts,
+    search_samples,
     segment_embedding,
 )
 
@@ -250,15 +251,14 @@ def cost_curves(emb: embed.Embedding, z_TxD, true_T, k: int, fps: float, cfg: Se
     number ``search_cuts`` places with ``cfg``, "true": the truth's changes of class}."""
     cov = np.asarray(emb.covered)
     f, _ = feature_sets(np.asarray(emb.states)[cov], cfg, np.asarray(z_TxD)[cov])
-    step, min_size = cpd_grid(len(f), fps, cfg)
-    fc = smooth_in_time(f, cfg.cpd_smooth_s * fps)[::step]
+    fc, min_size = search_samples(f, fps, cfg)
     bkps, kernel = cost_path(fc, cfg.max_bkps, min_size)
     classes = class_costs(fc, bkps, k)
     return {
         "kernel": [float(c) for c in kernel],
         "classes": classes,
         "kernel_elbow": elbow(kernel),
-        "class_elbow": max(k - 1, 0) + elbow(np.minimum.accumulate(classes)) if classes else None,
+        "class_elbow": class_elbow(classes, k) if classes else None,
         "placed": len(search_cuts(f, k, fps, cfg)),
         "true": int(np.count_nonzero(np.diff(np.asarray(true_T)[cov]))),
     }

@@ -60,6 +60,12 @@ def class_costs(f_NxC, bkps: dict[int, list[int]], k: int) -> list[float]:
     return [class_cost(f_NxC, bkps[m][:-1], k) for m in range(max(k - 1, 0), max(bkps) + 1)]
 
 
+def class_elbow(class_costs_, k: int) -> int:
+    """The number of change points at the elbow of ``class_costs``'s curve (k - 1 first), each point taken as the
+    least cost at that number or fewer (Ward's grouping is greedy, so more change points can cost a little more)."""
+    return max(k - 1, 0) + elbow(np.minimum.accumulate(class_costs_))
+
+
 def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classes: int | None = None) -> list[int]:
     """Change points (sample indices, ascending, the end excluded) by kernel CPD with the elbow rule; at least
     ``min_bkps`` of them when segments of ``min_size`` leave room for that many. With ``classes`` = k (count rule
@@ -71,7 +77,7 @@ def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classe
     bkps, costs = cost_path(f_NxC, max_bkps, min_size)
     m = min(max(elbow(costs), min_bkps), max(bkps))
     if classes is not None and classes - 1 < max(bkps):
-        m = max(m, max(classes - 1, 0) + elbow(np.minimum.accumulate(class_costs(f_NxC, bkps, classes))))
+        m = max(m, class_elbow(class_costs(f_NxC, bkps, classes), classes))
     return bkps[m][:-1]
 
 

@@ -79,13 +79,19 @@ def motion_sigma(fps: float, step: int) -> float:
     return MOTION_S * fps / step
 
 
+def search_samples(f_TxF, fps: float, cfg: SegmentConfig = SegmentConfig()) -> tuple[np.ndarray, int]:
+    """(the samples the change points are searched in: the features smoothed by ``cfg.cpd_smooth_s`` and
+    sub-sampled on ``cpd_grid``, the shortest segment in those samples)."""
+    step, min_size = cpd_grid(len(f_TxF), fps, cfg)
+    return smooth_in_time(f_TxF, cfg.cpd_smooth_s * fps)[::step], min_size  # f itself, sub-sampled, when not smoothed
+
+
 def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> list[int]:
     """The kernel change points of the features (in sub-sampled samples, ``cpd_grid``), smoothed by
     ``cfg.cpd_smooth_s`` first, at least k - 1 + ``cfg.min_segments_over_k`` of them and, with
     ``cfg.max_mean_segment_s``, at least ceil(seconds / it) - 1 (splices aside); with ``cfg.count_rule``
     "class_elbow" also at least the elbow of k classes' cost (``change_points``)."""
-    step, min_size = cpd_grid(len(f_TxF), fps, cfg)
-    fc = smooth_in_time(f_TxF, cfg.cpd_smooth_s * fps)[::step]  # f itself, sub-sampled, when cpd_smooth_s is 0
+    fc, min_size = search_samples(f_TxF, fps, cfg)
     min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
     if cfg.max_mean_segment_s > 0:
         min_bkps = max(min_bkps, math.ceil(len(f_TxF) / fps / cfg.max_mean_segment_s) - 1)
