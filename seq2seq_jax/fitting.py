@@ -11,10 +11,13 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from seq2seq_jax import multi, train
 from seq2seq_jax.checkpoint import CheckpointError
 from seq2seq_jax.config import ModelConfig, TrainConfig
 from seq2seq_jax.data.normalize import NormStats
+from seq2seq_jax.data.sources import DataError
 
 
 def member_dirs(workdir, n: int) -> list[Path]:
@@ -79,6 +82,60 @@ def fit_ensemble(
             "models together, split over the devices: leave out --data_parallel"
         )
     return fit_ensembles_together([frames_TxD], mcfg, tcfg, [workdir], [data_info], load_step, progress)[0]
+
+
+def fit_pooled(
+    frames_list,
+    mcfg: ModelConfig,
+    tcfg: TrainConfig,
+    workdir,
+    data_info: dict,
+    progress: bool = True,
+    per_recording: bool = False,
+):
+    """([(params, meta)] one per model, seconds): an ensemble of ``tcfg.models`` models (seeds ``member_seeds``)
+    trained together on several recordings at once; windows never cross two recordings. Each recording is
+    normalized by statistics pooled over all of them (the dimensions constant in all of them dropped), or with
+    ``per_recording`` by its own (the dimensions constant in any of them dropped; ``NormStats.per_recording``).
+    Such a model is meant for recordings it was not trained on (``meta.norm.apply`` them first). Resumes what
+    ``workdir`` holds, as ``fit_ensemble``."""
+    frames_list = list(frames_list)
+    if not frames_list:
+        raise ValueError("fit_pooled needs at least one recording")
+    if len({f.shape[1] for f in frames_list}) > 1:
+        raise ValueError(
+            f"the recordings have different numbers of channels ({sorted({f.shape[1] for f in frames_list})}); "
+            "a pooled model needs one channel layout"
+        )
+    t0 = time.perf_counter()
+    norm = NormStats.fit(np.concatenate(frames_list), root=mcfg.root)
+    if per_recording:
+        keep = set(norm.keep.tolist())
+        for f in frames_list:
+            keep &= set(NormStats.fit(f, root=mcfg.root).keep.tolist())
+        if not keep:
+            raise DataError("every dimension is constant (std < 1e-4) in one recording or another; nothing to model")
+        norm = dataclasses.replace(norm, keep=np.array(sorted(keep), np.int32), per_recording=True)
+    zs = [norm.apply(f) for f in frames_list]
+    dirs = member_dirs(workdir, tcfg.models)
+    rs = multi.train_many(
+        dataclasses.replace(mcfg, dim=norm.dim),
+        tcfg,
+        [zs] * len(dirs),
+        [norm] * len(dirs),
+        dirs,
+        [data_info] * len(dirs),
+        progress=progress,
+        seeds=member_seeds(tcfg),
+    )
+    stopped = [r for r in rs if r.interrupted]
+    if stopped:
+        raise train.TrainingInterrupted(
+            f"training stopped by signal {stopped[0].signum} at step {stopped[0].step}; the checkpoints are saved in "
+            f"{workdir}; run the same command to resume",
+            stopped[0].signum,
+        )
+    return [(r.state["params"], r.meta) for r in rs], time.perf_counter() - t0
 
 
 def fit_ensembles_together(

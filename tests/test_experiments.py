@@ -839,3 +839,44 @@ def test_max_clip_s_must_be_a_positive_length(name, capsys):
             _script(name).main(["--max_clip_s", bad])
         want = f"--max_clip_s must be > 0 seconds and finite (leave it out for whole recordings), got {float(bad)}"
         assert want in capsys.readouterr().err
+
+
+def test_reuse_scores_a_trial_with_models_never_trained_on_it_beside_its_own(tmp_path, data, capsys):
+    """experiments/reuse.py: the ensemble that segments trial 09 was trained on the five other development trials
+    only, normalized by their pooled statistics; run again it restores (same scores); with --own_dir the trial's own
+    models (subject86.py's) are scored in the same run, paired; a trial outside the development data is refused."""
+    from seq2seq_jax import train
+    from seq2seq_jax.data import subject86_trials as s86
+    from seq2seq_jax.data.normalize import NormStats
+
+    tiny = ["--hidden", "8", "--iterations", "10", "--source_seq_len", "20", "--target_seq_len", "10", "--models", "2"]
+    own = tmp_path / "own"
+    first_run = ["--trial", "09", "--train_dir", str(own), "--out", str(tmp_path / "s"), "--quiet", "--no_plots"]
+    assert _script("subject86").main(first_run + ["--no_oracle"] + tiny + _data_args(data)) == 0
+    reuse = _script("reuse")
+    args = ["--trial", "09", "--train_dir", str(tmp_path / "pooled"), "--quiet"] + tiny + _data_args(data)
+    assert reuse.main(args + ["--out", str(tmp_path / "a"), "--own_dir", str(own)]) == 0
+    out = capsys.readouterr().out
+    others = [t for t in s86.DEVELOPMENT_TRIALS if t != "09"]
+    assert f"trained on {' '.join(others)}" in out and "reused minus trained on the trial itself, ARI" in out
+    data_kw = {"data_dir": data["data_dir"], "mirror": data["mirror"]}
+    pooled = NormStats.fit(np.concatenate([s86.load_trial(t, **data_kw).frames for t in others]))
+    for m in range(2):
+        _, meta, _ = train.load(tmp_path / "pooled" / "without_09" / f"model_{m}")
+        assert meta.data == {"subject86_trials": others, "normalize": "pooled"}  # never the held-out trial
+        np.testing.assert_allclose(meta.norm.mean, pooled.mean, rtol=1e-6)
+    res = json.loads((tmp_path / "a" / "results.json").read_text())
+    first = json.loads((tmp_path / "s" / "results.json").read_text())["trials"][0]
+    assert res["own"][0]["ours"] == first["ours"]  # the trial's own models score as subject86.py scored them
+    assert "baseline" in res["runs"][0] and "baseline" not in res["own"][0]
+    assert reuse.main(args + ["--out", str(tmp_path / "b")]) == 0  # restores what it trained
+    again = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert again["runs"][0]["ours"] == res["runs"][0]["ours"] and again["own"] == []
+    with pytest.raises(SystemExit) as e:
+        reuse.main(["--trial", "02"] + _data_args(data))
+    assert e.value.code == 2 and "only the development trials" in capsys.readouterr().err
+    from seq2seq_jax import fitting, presets
+
+    p = presets.get("subject86")
+    with pytest.raises(ValueError, match="one channel layout"):
+        fitting.fit_pooled([np.ones((60, 3)), np.ones((60, 4))], p.model, p.train, tmp_path / "x", {})

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,28 @@ def test_normalize_with_the_upright_root_travels_with_its_statistics(data):
         NormStats.fit(f, root="heading")
     with pytest.raises(DataError, match="fitted on 96"):
         s.apply(f[:, :90])
+
+
+def test_per_recording_normalization_z_scores_each_recording_by_itself_and_travels_with_a_checkpoint(data, tmp_path):
+    """A pooled model's statistics with per_recording z-score any recording by its own mean and spread on the
+    dimensions kept in every training recording (fitting.fit_pooled); the flag survives a checkpoint, and one saved
+    before the field applies its stored statistics."""
+    from seq2seq_jax import fitting, presets, train
+
+    a, b = (subject86.load_trial(t, **data).frames for t in ("01", "09"))
+    p = presets.get("subject86")
+    tiny = (dataclasses.replace(p.model, hidden=8, source=10, target=5), dataclasses.replace(p.train, iterations=2))
+    fits, _ = fitting.fit_pooled([a, b], *tiny, tmp_path / "each", {"t": "01 09"}, False, per_recording=True)
+    norm = fits[0][1].norm
+    keep = sorted(set(NormStats.fit(a).keep.tolist()) & set(NormStats.fit(b).keep.tolist()))
+    assert norm.per_recording and norm.keep.tolist() == keep
+    for f in (a, b, a[:500] * 2 + 1):  # each by itself: a scaled, shifted copy gives its own z-scores
+        own = NormStats.fit(f)
+        np.testing.assert_allclose(norm.apply(f), own.apply(f)[:, np.searchsorted(own.keep, keep)], atol=1e-4)
+    np.testing.assert_allclose(norm.apply(a[:500] * 2 + 1), norm.apply(a[:500]), atol=1e-4)
+    assert train.load(tmp_path / "each" / "model_0")[1].norm.per_recording  # stored with the checkpoint
+    pooled, _ = fitting.fit_pooled([a, b], *tiny, tmp_path / "pooled", {"t": "01 09"}, False)
+    stats = pooled[0][1].norm
+    assert not stats.per_recording and np.abs(stats.apply(a[:500] * 2 + 1) - stats.apply(a[:500])).max() > 1
+    old = {k: v for k, v in stats.to_dict().items() if k != "per_recording"}  # saved before the field
+    assert not NormStats.from_dict(old).per_recording

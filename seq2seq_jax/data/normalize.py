@@ -31,12 +31,18 @@ def represent(frames_TxD: np.ndarray, root: str = "keep") -> np.ndarray:
 @dataclasses.dataclass(frozen=True)
 class NormStats:
     """mean_D, std_D over the D dimensions of the represented frames (``represent(frames, root)``); ``keep`` the
-    indices of the dimensions used (std >= 1e-4); ``root`` how the input frames are represented first."""
+    indices of the dimensions used (std >= 1e-4); ``root`` how the input frames are represented first.
+
+    ``per_recording``: ``apply`` z-scores every recording by its own mean and standard deviation on the kept
+    dimensions (``mean`` and ``std`` are then the training recordings' pooled ones, used by ``invert``). A model
+    trained on several recordings so (``fitting.fit_pooled(..., per_recording=True)``) sees each new recording
+    relative to itself, as it saw each of its own (docs/results/reuse.md)."""
 
     mean: np.ndarray
     std: np.ndarray
     keep: np.ndarray
     root: str = "keep"
+    per_recording: bool = False
 
     @property
     def dim_in(self) -> int:
@@ -70,7 +76,12 @@ class NormStats:
             raise DataError(
                 f"frames of shape {x.shape} do not match normalization statistics fitted on {self.dim_in} dimensions"
             )
-        return ((represent(x, self.root) - self.mean) / self.std)[:, self.keep]
+        x = represent(x, self.root)
+        if self.per_recording:
+            own = x[:, self.keep].astype(np.float64)
+            std = own.std(0)
+            return ((own - own.mean(0)) / np.where(std >= MIN_STD, std, 1.0)).astype(np.float32)
+        return ((x - self.mean) / self.std)[:, self.keep]
 
     def invert(self, z_TxK: np.ndarray) -> np.ndarray:
         """The represented frames back from z-scores (with ``root="upright"`` the root's three channels, not the
@@ -88,6 +99,7 @@ class NormStats:
             "std": np.asarray(self.std),
             "keep": np.asarray(self.keep),
             "root": np.asarray(self.root),
+            "per_recording": np.asarray(self.per_recording),
         }
 
     @classmethod
@@ -98,4 +110,5 @@ class NormStats:
             np.asarray(d["std"], np.float32),
             np.asarray(d["keep"], np.int32),
             check_root(root),
+            bool(np.asarray(d.get("per_recording", False))),  # saved before the field: the stored statistics
         )
