@@ -54,10 +54,10 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     a = parse_args(argv)
     P, data = a.config, {"data_dir": a.data_dir, "mirror": a.mirror}
-    trials = {t: subject86.load_trial(t, **data) for t in subject86.DEVELOPMENT_TRIALS}
-    rows, own_rows, t0 = [], [], time.perf_counter()
+    trials, rows, own_rows, t0 = {}, [], [], time.perf_counter()
 
     def run():
+        trials.update({t: subject86.load_trial(t, **data) for t in subject86.DEVELOPMENT_TRIALS})
         for t in a.trial:
             others = [o for o in trials if o != t]
             fits, seconds = fitting.fit_pooled(
