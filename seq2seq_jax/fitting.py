@@ -128,13 +128,7 @@ def fit_pooled(
         progress=progress,
         seeds=member_seeds(tcfg),
     )
-    stopped = [r for r in rs if r.interrupted]
-    if stopped:
-        raise train.TrainingInterrupted(
-            f"training stopped by signal {stopped[0].signum} at step {stopped[0].step}; the checkpoints are saved in "
-            f"{workdir}; run the same command to resume",
-            stopped[0].signum,
-        )
+    _raise_if_stopped(rs, f"the checkpoints are saved in {workdir}")
     return [(r.state["params"], r.meta) for r in rs], time.perf_counter() - t0
 
 
@@ -190,12 +184,7 @@ def fit_or_restore(
     r = train.train(
         mcfg, tcfg, z, norm, workdir, data_info, load_step=load_step, progress=progress, data_parallel=data_parallel
     )
-    if r.interrupted:
-        raise train.TrainingInterrupted(
-            f"training stopped by signal {r.signum} at step {r.step}; the checkpoint is saved in {workdir}; run the "
-            "same command to resume",
-            r.signum,
-        )
+    _raise_if_stopped([r], f"the checkpoint is saved in {workdir}")
     return r.state["params"], r.meta, z, time.perf_counter() - t0
 
 
@@ -238,16 +227,22 @@ def fit_together(
             seeds=None if seeds is None else [seeds[i] for i in idx],
         )
         seconds = time.perf_counter() - t0
-        stopped = [r for r in rs if r.interrupted]
-        if stopped:
-            raise train.TrainingInterrupted(
-                f"training stopped by signal {stopped[0].signum} at step {stopped[0].step}; the checkpoints are "
-                "saved in " + ", ".join(str(workdirs[i]) for i in idx) + "; run the same command to resume",
-                stopped[0].signum,
-            )
+        _raise_if_stopped(rs, "the checkpoints are saved in " + ", ".join(str(workdirs[i]) for i in idx))
         for i, r in zip(idx, rs):
             out[i] = (r.state["params"], r.meta, zs[i], seconds)
     return out
+
+
+def _raise_if_stopped(results, where: str) -> None:
+    """``train.TrainingInterrupted`` when a signal stopped any of these trainings (``train.TrainResult``), saying at
+    which step, ``where`` the checkpoints are, and how to resume."""
+    stopped = [r for r in results if r.interrupted]
+    if stopped:
+        raise train.TrainingInterrupted(
+            f"training stopped by signal {stopped[0].signum} at step {stopped[0].step}; {where}; run the same command "
+            "to resume",
+            stopped[0].signum,
+        )
 
 
 def write_json(path, obj) -> Path:
