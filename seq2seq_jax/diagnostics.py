@@ -47,15 +47,24 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from seq2seq_jax import embed, metrics
-from seq2seq_jax.segmentation.changepoints import class_costs, class_elbow, cost_path, elbow, labels_from_cuts
+from seq2seq_jax.segmentation.changepoints import (
+    chosen_count,
+    class_costs,
+    class_elbow,
+    cost_path,
+    elbow,
+    labels_from_cuts,
+)
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
 from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, views, voters
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
     clustering_of,
+    count_classes,
     cpd_grid,
     feature_sets,
+    least_cuts,
     motion_sigma,
     search_cuts,
     search_samples,
@@ -259,7 +268,9 @@ def cost_curves(emb: embed.Embedding, z_TxD, true_T, k: int, fps: float, cfg: Se
         "classes": classes,
         "kernel_elbow": elbow(kernel),
         "class_elbow": class_elbow(classes, k) if classes else None,
-        "placed": len(search_cuts(f, k, fps, cfg)),
+        "placed": chosen_count(
+            bkps, kernel, least_cuts(len(f), k, fps, cfg), classes if count_classes(k, cfg) else None, k
+        ),  # as search_cuts, on the path already searched
         "true": int(np.count_nonzero(np.diff(np.asarray(true_T)[cov]))),
     }
 

@@ -75,10 +75,18 @@ def change_points(f_NxC, max_bkps: int, min_size: int, min_bkps: int = 0, classe
     segment and much better for a cut that parts two classes, so that curve bends at the cuts that change a class
     (docs/results/class_elbow.md)."""
     bkps, costs = cost_path(f_NxC, max_bkps, min_size)
+    by_class = None if classes is None else class_costs(f_NxC, bkps, classes)
+    return bkps[chosen_count(bkps, costs, min_bkps, by_class, classes)][:-1]
+
+
+def chosen_count(bkps, costs, min_bkps: int = 0, class_costs_=None, k: int | None = None) -> int:
+    """The number of change points ``change_points`` keeps from ``cost_path``'s result: the elbow of the kernel
+    ``costs``, at least ``min_bkps`` as far as the path goes, and with ``class_costs_`` (``class_costs`` of k classes)
+    at least their elbow where the path goes beyond k - 1 change points."""
     m = min(max(elbow(costs), min_bkps), max(bkps))
-    if classes is not None and classes - 1 < max(bkps):
-        m = max(m, class_elbow(class_costs(f_NxC, bkps, classes), classes))
-    return bkps[m][:-1]
+    if class_costs_ is not None and len(class_costs_) > 1:  # the path goes beyond k - 1
+        m = max(m, class_elbow(class_costs_, k))
+    return m
 
 
 def smooth_in_time(f_NxC, sigma: float) -> np.ndarray:

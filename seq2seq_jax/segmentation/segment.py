@@ -92,10 +92,21 @@ def search_cuts(f_TxF, k: int, fps: float, cfg: SegmentConfig = SegmentConfig())
     ``cfg.max_mean_segment_s``, at least ceil(seconds / it) - 1 (splices aside); with ``cfg.count_rule``
     "class_elbow" also at least the elbow of k classes' cost (``change_points``)."""
     fc, min_size = search_samples(f_TxF, fps, cfg)
-    min_bkps = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
+    return change_points(fc, cfg.max_bkps, min_size, least_cuts(len(f_TxF), k, fps, cfg), count_classes(k, cfg))
+
+
+def least_cuts(n_frames: int, k: int, fps: float, cfg: SegmentConfig = SegmentConfig()) -> int:
+    """``search_cuts``'s floor on the number of change points in ``n_frames`` frames: k - 1 +
+    ``cfg.min_segments_over_k`` (none when that is 0) and, with ``cfg.max_mean_segment_s``, ceil(seconds / it) - 1."""
+    least = k - 1 + cfg.min_segments_over_k if cfg.min_segments_over_k > 0 else 0
     if cfg.max_mean_segment_s > 0:
-        min_bkps = max(min_bkps, math.ceil(len(f_TxF) / fps / cfg.max_mean_segment_s) - 1)
-    return change_points(fc, cfg.max_bkps, min_size, min_bkps, k if cfg.count_rule == "class_elbow" else None)
+        least = max(least, math.ceil(n_frames / fps / cfg.max_mean_segment_s) - 1)
+    return least
+
+
+def count_classes(k: int, cfg: SegmentConfig = SegmentConfig()) -> int | None:
+    """The ``classes`` argument of ``change_points`` under ``cfg.count_rule``: k for "class_elbow", else None."""
+    return k if cfg.count_rule == "class_elbow" else None
 
 
 def cluster_pieces(
