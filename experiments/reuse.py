@@ -101,7 +101,7 @@ def main(argv=None) -> int:
 def _pairs(rows, own_rows) -> list[dict]:
     """One dict per trial with both scores, as ``protocols.paired`` takes them."""
     own = {r["trial"]: r["ours"] for r in own_rows}
-    return [{"seed": r["trial"], "pooled": r["ours"], "own": own[r["trial"]]} for r in rows if r["trial"] in own]
+    return [{"pooled": r["ours"], "own": own[r["trial"]]} for r in rows if r["trial"] in own]
 
 
 if __name__ == "__main__":
