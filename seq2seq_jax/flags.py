@@ -100,7 +100,8 @@ SEGMENT_FLAGS = (
         "segment",
         "linkage",
         seg.LINKAGES,
-        "clustering of segments: 'ward_whitened' (Ward on the samples, whitened), 'average' (cosine) or 'ward'",
+        "clustering of segments: 'ward_whitened' (Ward on the samples, whitened), 'chamfer' (groups as far apart as "
+        "their samples), 'average' (cosine) or 'ward'",
     ),
     (
         ("--whiten_shrink",),

@@ -124,11 +124,18 @@ SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_sh
         count_rule="class_elbow",
     )
 )
+# The same with the mean view's pieces clustered by how near their samples lie (linkage "chamfer") instead of
+# whitened Ward on their means: a long recording of recurring motions stays one class wherever it is cut
+# (docs/results/chamfer.md)
+SEGMENTATIONS["cpd_chamfer_states_frames0.5_smooth0.25_minseg2_motion_median_fv_classelbow"] = dataclasses.replace(
+    SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow"],
+    linkage="chamfer",
+)
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations and the plain-Ward variant of the
 # default only (the others lost to them on every model config above; an ensemble is segmented once per model and
 # once more for the consensus).
-_ENSEMBLE_ROWS = tuple(n for n in SEGMENTATIONS if n.startswith(("cpd_wward", "cpd_ward_states")))
+_ENSEMBLE_ROWS = tuple(n for n in SEGMENTATIONS if n.startswith(("cpd_wward", "cpd_ward_states", "cpd_chamfer")))
 SCORED_ONLY = {
     name: _ENSEMBLE_ROWS
     for name in (

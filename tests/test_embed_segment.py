@@ -666,3 +666,41 @@ def test_change_points_search_every_number_in_one_dynamic_programme(n, min_size,
     else:
         # 25 refused, then 1, 2, ... up to the first refused, which ends the curve
         assert calls[0] == 25 and calls[1:] == list(range(1, len(costs[0]) + 1)) and len(costs[0]) < 26
+
+
+def _recurring_and_two_others(rng, noise=0.2):
+    """Two pieces of one recording that alternates between two postures (0, 0) and (6, 0), one mostly in the first,
+    the other mostly in the second, and one piece each of two other actions at (3, 1.2) and (3, -6): the pieces'
+    means put the first piece nearer the second action than the second piece."""
+    a, b = np.array([0.0, 0.0]), np.array([6.0, 0.0])
+    piece1 = np.concatenate([np.tile(a, (80, 1)), np.tile(b, (20, 1))])
+    piece2 = np.concatenate([np.tile(a, (20, 1)), np.tile(b, (80, 1))])
+    other1, other2 = np.tile([3.0, 1.2], (100, 1)), np.tile([3.0, -6.0], (100, 1))
+    x = np.concatenate([piece1, other1, piece2, other2]) + rng.normal(0, noise, (400, 2))
+    return x, np.repeat([0, 1, 0, 2], 100), np.repeat(np.arange(4), 100)
+
+
+def test_chamfer_keeps_a_recording_of_recurring_motions_whole_where_its_pieces_means_differ():
+    """Ward compares the pieces' means, and the two pieces of the alternating recording lie further apart in mean
+    than one of them from another action, so it joins those two, whitened half of the way (the presets') or not at
+    all. The chamfer distance compares the samples: each sample of one piece has its like in the other, so the two
+    pieces are near and stay one class."""
+    rng = np.random.default_rng(0)
+    x, true, seg = _recurring_and_two_others(rng)
+    ch = segmentation.cluster_segments(x, seg, 3, "chamfer", "mean")
+    for shrink in (0.5, 1.0):
+        ww = segmentation.cluster_segments(x, seg, 3, "ward_whitened", "mean", whiten_shrink=shrink)
+        assert metrics.accuracy_hungarian(true, ww) < 0.8
+    assert metrics.accuracy_hungarian(true, ch) == 1.0
+    # the distances taken a few samples at a time give the same classes as all at once
+    assert (segmentation.chamfer_linkage(x, seg, 3, chunk=7) == segmentation.chamfer_linkage(x, seg, 3)).all()
+    # two groups merge by the distance of all their samples: with k = 2 the other two actions do not join (they are
+    # 7.2 apart, and each lies 3.2 or more from the recording's nearest posture)
+    two = segmentation.chamfer_linkage(x, seg, 2)
+    assert len(set(two[seg == 1]) | set(two[seg == 3])) == 2
+    # as many segments as classes or fewer: each its own class
+    assert len(set(segmentation.chamfer_linkage(x[:200], seg[:200], 3))) == 2
+    with pytest.raises(ValueError, match="samples"):
+        segmentation.cluster_segments(x, seg, 3, "chamfer", "motion", motion_sigma=2.0)
+    with pytest.raises(ValueError, match="segment_stats 'mean'"):
+        segmentation.SegmentConfig(linkage="chamfer", segment_stats="std")

@@ -7,7 +7,8 @@ classes; with ``count_rule="class_elbow"`` also at least the elbow of the cost o
 optionally on features smoothed in time (``cpd_smooth_s``); the segments are then clustered into k classes
 (``clustering``: agglomerative, average linkage on cosine distance of segment descriptors by default;
 ``linkage="ward_whitened"``, the motion-capture presets' choice: Ward on the samples with each segment whole, in
-features whitened by the pooled within-segment covariance, in those presets half of the way: ``whiten_shrink``). When
+features whitened by the pooled within-segment covariance, in those presets half of the way: ``whiten_shrink``;
+``linkage="chamfer"``: groups of segments as far apart as their samples, ``chamfer_linkage``). When
 the normalized input frames are given, their PCA features are appended (``frames_weight``; with
 ``frames_in_clustering=False`` for the change points only), and *splices* are found in them (``splices``: frames where
 most channels jump at once, as where separate recordings were joined); every splice is a cut, and with
@@ -27,7 +28,12 @@ input frames alone as one more voter.
 """
 
 from seq2seq_jax.segmentation.changepoints import change_points, class_cost, elbow, labels_from_cuts, smooth_in_time
-from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter, segment_descriptors
+from seq2seq_jax.segmentation.clustering import (
+    chamfer_linkage,
+    cluster_segments,
+    majority_filter,
+    segment_descriptors,
+)
 from seq2seq_jax.segmentation.config import (
     CONSENSUS,
     COUNT_RULES,
@@ -54,6 +60,7 @@ __all__ = [
     "SegmentConfig",
     "change_points",
     "class_cost",
+    "chamfer_linkage",
     "cluster_segments",
     "config_splices",
     "consensus",

@@ -86,6 +86,42 @@ def whitened_ward(f_NxC, seg_N, k: int, shrink: float = 0.0) -> np.ndarray:
     return label_of[idx]
 
 
+def chamfer_linkage(f_NxC, seg_N, k: int, chunk: int = 1024) -> np.ndarray:
+    """Agglomerative clustering of the segments into k classes by how near their samples lie, not by a summary of
+    each; returns a class per sample. Two groups of segments are as far apart as the symmetric chamfer distance of
+    their samples: each sample's Euclidean distance to the nearest sample of the other group, averaged over each
+    group's samples, and the two averages averaged. The nearest pair of groups merges until k are left. A recording
+    whose motions recur is near itself wherever it is cut (each piece finds its samples' like in the others), even
+    where the pieces' means differ as much as two actions' do (docs/results/chamfer.md). The distances are taken
+    ``chunk`` samples at a time, so memory stays linear in the samples."""
+    from scipy.spatial.distance import cdist
+
+    seg_N = np.asarray(seg_N)
+    ids, idx = np.unique(seg_N, return_inverse=True)
+    if len(ids) <= k:
+        return idx
+    f = np.asarray(f_NxC, np.float64)
+    members = [np.flatnonzero(idx == j) for j in range(len(ids))]
+    near = np.empty((len(f), len(ids)))  # near[n, j]: sample n's distance to the nearest sample of segment j
+    for j, mj in enumerate(members):
+        for a in range(0, len(f), chunk):
+            near[a : a + chunk, j] = cdist(f[a : a + chunk], f[mj]).min(1)
+    groups = [[j] for j in range(len(ids))]
+
+    def apart(g, h):
+        samples_g, samples_h = np.concatenate([members[j] for j in g]), np.concatenate([members[j] for j in h])
+        return 0.5 * (near[np.ix_(samples_g, h)].min(1).mean() + near[np.ix_(samples_h, g)].min(1).mean())
+
+    while len(groups) > k:
+        pairs = [(apart(groups[a], groups[b]), a, b) for a in range(len(groups)) for b in range(a + 1, len(groups))]
+        _, a, b = min(pairs)
+        groups[a] += groups.pop(b)
+    label_of = np.empty(len(ids), np.int64)
+    for c, g in enumerate(groups):
+        label_of[g] = c
+    return label_of[idx]
+
+
 def cluster_segments(
     f_NxC,
     seg_N,
@@ -100,7 +136,8 @@ def cluster_segments(
     direction in feature space), on Euclidean distance for "std" and "motion" (how much a segment moves matters,
     not only which features move: walking and running move the same joints, running more). "ward_whitened":
     ``whitened_ward`` of the samples themselves (segment means only), whitened part of the way by
-    ``whiten_shrink``."""
+    ``whiten_shrink``. "chamfer": ``chamfer_linkage`` of the samples themselves (the segments' own samples, not a
+    descriptor)."""
     from sklearn.cluster import AgglomerativeClustering
 
     if linkage not in LINKAGES:
@@ -109,6 +146,10 @@ def cluster_segments(
         if stats != "mean":
             raise ValueError(f"linkage 'ward_whitened' clusters segment means; segment_stats {stats!r} needs another")
         return whitened_ward(f_NxC, seg_N, k, whiten_shrink)
+    if linkage == "chamfer":
+        if stats != "mean":
+            raise ValueError(f"linkage 'chamfer' clusters the segments' samples; segment_stats {stats!r} needs another")
+        return chamfer_linkage(f_NxC, seg_N, k)
     ids = np.unique(seg_N)
     desc = segment_descriptors(f_NxC, seg_N, stats, motion_sigma)
     if len(ids) <= k:

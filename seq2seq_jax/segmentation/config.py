@@ -10,7 +10,7 @@ METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
 SEGMENT_STATS = ("mean", "std", "mean_std", "motion")  # SegmentConfig.segment_stats
 MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of this standard deviation, seconds
-LINKAGES = ("average", "ward", "ward_whitened")  # SegmentConfig.linkage
+LINKAGES = ("average", "ward", "ward_whitened", "chamfer")  # SegmentConfig.linkage
 MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features
 CONSENSUS = ("coassociation", "median")  # SegmentConfig.consensus
 COUNT_RULES = ("elbow", "class_elbow")  # SegmentConfig.count_rule
@@ -30,7 +30,8 @@ class SegmentConfig:
     smooth_s: float = 1.0  # majority filter for the frame methods, seconds
     linkage: str = "average"  # clustering of segments: "average" (cosine distance; Euclidean for "std"), "ward"
     # (on segment descriptors), or "ward_whitened" (Ward on the samples, segments whole, whitened features:
-    # clustering.whitened_ward)
+    # clustering.whitened_ward), or "chamfer" (segments whole, groups as far apart as their samples:
+    # clustering.chamfer_linkage)
     whiten_shrink: float = 0.0  # "ward_whitened": how much of the pooled within-segment covariance is replaced
     # by its mean variance before whitening (0: whiten fully, 1: not at all; clustering.whitened_ward)
     segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves), "mean_std", or
@@ -90,10 +91,10 @@ class SegmentConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
-        if self.linkage == "ward_whitened" and self.segment_stats != "mean":
+        if self.linkage in ("ward_whitened", "chamfer") and self.segment_stats != "mean":
             raise ValueError(
-                f"linkage 'ward_whitened' clusters segment means; use segment_stats 'mean' (got {self.segment_stats!r})"
-                " or linkage 'average'"
+                f"linkage {self.linkage!r} clusters the segments' samples; use segment_stats 'mean' (got "
+                f"{self.segment_stats!r}) or linkage 'average'"
             )
         if self.min_segments_over_k < 0:
             raise ValueError(f"min_segments_over_k must be >= 0 (0: the elbow alone), got {self.min_segments_over_k}")
