@@ -117,7 +117,7 @@ def offsets(cuts_N, windows) -> list[int]:
 
 def _linkage(cfg: SegmentConfig, stats: str) -> str:
     """cfg's linkage, or average linkage for the spread descriptors when cfg's works on segment means only."""
-    return "average" if cfg.linkage == "ward_whitened" and stats != "mean" else cfg.linkage
+    return "average" if cfg.linkage in ("ward_whitened", "chamfer") and stats != "mean" else cfg.linkage
 
 
 def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig) -> dict:

@@ -80,6 +80,10 @@ def test_true_cuts_are_clustered_by_the_features_the_pipeline_clusters_by():
     d = diagnostics.decompose(states, frames, y, 2, fps, windows, only)
     assert d["true_cuts_clustered"]["mean"]["ari"] == 1.0 and d["pipeline"]["ari"] > 0.95
     assert diagnostics.decompose(states, frames, y, 2, fps, windows, both)["true_cuts_clustered"]["mean"]["ari"] < 0.5
+    # a pipeline that clusters the samples themselves (chamfer) is compared with the spread descriptors under average
+    # linkage, as whitened Ward is, instead of failing on a linkage that takes no descriptor
+    d = diagnostics.decompose(states, frames, y, 2, fps, windows, dataclasses.replace(only, linkage="chamfer"))
+    assert set(d["true_cuts_clustered"]) == set(d["cuts_clustered"]) and d["true_cuts_clustered"]["mean"]["ari"] == 1.0
 
 
 def test_frames_cuts_are_the_frames_own_change_points_clustered_by_the_embedding():
