@@ -57,7 +57,7 @@ from seq2seq_jax.segmentation.changepoints import (
 )
 from seq2seq_jax.segmentation.clustering import cluster_segments
 from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
-from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, views, voters
+from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, view_name, views, voters
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
     clustering_of,
@@ -214,7 +214,7 @@ def ensemble_views(
     the number; where the preset's own search places more, it is the pipeline), "pieces": {"cuts": the frames where
     the true pieces start, "true": each piece's true class, "shares": {name: ``piece_shares``} of every voter and of
     "pipeline"}}. The true pieces are the runs of ``true_T``, or those between ``pieces_T`` (frames; a blend's clip
-    joins, so that two clips of one action stay apart). A view is named by its segment descriptor."""
+    joins, so that two clips of one action stay apart). A view is named by ``consensus.view_name``."""
     embs = list(embeddings)
     if len(embs) < 2:
         raise ValueError(f"ensemble_views needs an ensemble of at least 2 models, got {len(embs)}")
@@ -224,8 +224,8 @@ def ensemble_views(
     score = {key: float(adjusted_rand_score(true_T, lab)) for key, lab in zip(keys, labels)}
     out = {}
     for v in views(cfg):
-        labs = [lab for (m, d), lab in zip(names, labels) if m != "frames" and d == v.segment_stats]
-        out[v.segment_stats] = {
+        labs = [lab for (m, d), lab in zip(names, labels) if m != "frames" and d == view_name(v)]
+        out[view_name(v)] = {
             "models": [float(adjusted_rand_score(true_T, lab)) for lab in labs],
             "agreement": float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labs, 2)])),
             "consensus": metrics.all_metrics(true_T, consensus(labs, k, fps, cfg), windows),

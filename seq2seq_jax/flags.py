@@ -127,6 +127,14 @@ SEGMENT_FLAGS = (
         "yes/no: each model's segments clustered by how they move (segment_stats 'motion') also vote in the consensus",
     ),
     (
+        ("--chamfer_votes",),
+        "segment",
+        "chamfer_votes",
+        _yes_no,
+        "yes/no: each model's segments clustered by how near their samples lie (linkage 'chamfer') also vote in the "
+        "consensus",
+    ),
+    (
         ("--motion_features",),
         "segment",
         "motion_features",

@@ -131,6 +131,13 @@ SEGMENTATIONS["cpd_chamfer_states_frames0.5_smooth0.25_minseg2_motion_median_fv_
     SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow"],
     linkage="chamfer",
 )
+# The default with a third view: each model's pieces also clustered by linkage "chamfer" (SegmentConfig.chamfer_votes)
+SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow_chamfervotes"] = (
+    dataclasses.replace(
+        SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow"],
+        chamfer_votes=True,
+    )
+)
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations and the plain-Ward variant of the
 # default only (the others lost to them on every model config above; an ensemble is segmented once per model and

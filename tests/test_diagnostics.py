@@ -104,6 +104,8 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
     around its mean, of a spread each model draws for each segment. Where a segment sits is the same in every
     model, how it moves is each model's own: the models agree in the mean view and not in the motion view, which the
     agreement (no labels used) says, and the pipeline's consensus is the one reported."""
+    import dataclasses
+
     from seq2seq_jax import embed, segmentation
 
     fps, n = 30.0, 120
@@ -123,6 +125,9 @@ def test_ensemble_views_measure_how_much_the_models_agree_in_each_view():
     assert d["views"]["mean"]["agreement"] > 0.95 and d["views"]["mean"]["consensus"]["ari"] > 0.95
     assert d["views"]["motion"]["agreement"] < 0.6 and np.mean(d["views"]["motion"]["models"]) < 0.6
     assert d["by_agreement"] == "mean"
+    # a third view (chamfer_votes) is reported under its own name, with the three models' labels of that view alone
+    third = diagnostics.ensemble_views(embs, means, y, 3, fps, windows, dataclasses.replace(cfg, chamfer_votes=True))
+    assert set(third["views"]) == {"mean", "motion", "chamfer"} and len(third["views"]["chamfer"]["models"]) == 3
     pipeline = segmentation.segment_ensemble(embs, 3, fps, cfg, frames_TxD=means)
     assert d["consensus"]["ari"] == metrics.all_metrics(y, pipeline, windows)["ari"]
     # per true piece (the runs of the truth), the class each voter gives it: the mean view puts the pieces of one

@@ -626,6 +626,38 @@ def test_motion_votes_add_each_models_motion_clustering_to_the_consensus(monkeyp
     assert consensus.views(segmentation.SegmentConfig(method="kmeans", motion_votes=True))[0].method == "kmeans"
 
 
+def test_chamfer_votes_add_a_third_view_on_the_same_change_points():
+    """With chamfer_votes each model's pieces are also clustered by linkage "chamfer" (named "chamfer" among the
+    voters): three views of three models and the frames make twelve voters, every view on the one search of its model.
+    The view's labels are a segmentation with that clustering alone. A segmentation that is already chamfer is
+    refused the option, with the fix named."""
+    import sys
+
+    from seq2seq_jax import embed
+
+    consensus = sys.modules["seq2seq_jax.segmentation.consensus"]
+    cfg = segmentation.SegmentConfig(linkage="ward_whitened", motion_votes=True, chamfer_votes=True, frames_votes=True)
+    plain, motion, chamfer = consensus.views(cfg)
+    assert (motion.segment_stats, chamfer.linkage, chamfer.segment_stats) == ("motion", "chamfer", "mean")
+    assert not (motion.chamfer_votes or chamfer.chamfer_votes or chamfer.motion_votes)
+    assert len(consensus.views(dataclasses.replace(cfg, motion_votes=False))) == 2
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(m, 0.3, (150, 3)) for m in (0.0, 2.0, 0.0, 2.0)])
+    embs = [
+        embed.Embedding(x + rng.normal(0, 0.05, x.shape), np.zeros(600), np.ones(600, bool), None, None, None)
+        for _ in range(3)
+    ]
+    names, labels, _ = consensus.voters(embs, 2, 30.0, cfg, frames_TxD=x)
+    assert len(labels) == 12 and len(set(names)) == 12
+    assert {d for _, d in names} == {"mean", "motion", "chamfer"} and ("frames", "chamfer") in names
+    one = dataclasses.replace(cfg, motion_votes=False, chamfer_votes=False, frames_votes=False, linkage="chamfer")
+    np.testing.assert_array_equal(
+        labels[names.index(("model0", "chamfer"))], segmentation.segment_states(embs[0], 2, 30.0, one)
+    )
+    with pytest.raises(ValueError, match="chamfer_votes=False"):
+        segmentation.SegmentConfig(linkage="chamfer", chamfer_votes=True)
+
+
 @pytest.mark.parametrize("n, min_size", [(400, 8), (120, 10), (40, 1)])
 def test_change_points_search_every_number_in_one_dynamic_programme(n, min_size, monkeypatch):
     # the elbow's curve needs the best segmentation for each number of change points: one call for the most

@@ -95,12 +95,27 @@ def median_index(labels_list) -> int:
 
 
 def views(cfg: SegmentConfig) -> list[SegmentConfig]:
-    """The segmentations of each model that vote in the consensus: cfg's, and with ``cfg.motion_votes`` the same
-    change points' segments clustered by how they move (``segment_stats="motion"``, average linkage; method "cpd"
-    only, the other methods have no segments)."""
-    if not cfg.motion_votes or cfg.method != "cpd":
+    """The segmentations of each model that vote in the consensus: cfg's, with ``cfg.motion_votes`` the same
+    change points' segments clustered by how they move (``segment_stats="motion"``, average linkage), and with
+    ``cfg.chamfer_votes`` by how near their samples lie (``linkage="chamfer"``); method "cpd" only, the other methods
+    have no segments."""
+    if cfg.method != "cpd":
         return [cfg]
-    return [cfg, dataclasses.replace(cfg, linkage="average", segment_stats="motion", motion_votes=False)]
+    out = [cfg]
+    if cfg.motion_votes:
+        out.append(
+            dataclasses.replace(cfg, linkage="average", segment_stats="motion", motion_votes=False, chamfer_votes=False)
+        )
+    if cfg.chamfer_votes:
+        out.append(
+            dataclasses.replace(cfg, linkage="chamfer", segment_stats="mean", motion_votes=False, chamfer_votes=False)
+        )
+    return out
+
+
+def view_name(v: SegmentConfig) -> str:
+    """A view's name in the voters' names: "chamfer" for linkage "chamfer", else its segment descriptor."""
+    return "chamfer" if v.linkage == "chamfer" else v.segment_stats
 
 
 def voters(
@@ -113,9 +128,9 @@ def voters(
     splices_T=None,
 ) -> tuple[list[tuple[str, str]], list[np.ndarray], np.ndarray | None]:
     """(names, labels, splices) of the labellings that vote in ``segment_ensemble``'s consensus: each embedding
-    segmented by ``segment_states`` in each of ``views`` (named ("model{i}", descriptor)), and with
-    ``cfg.frames_votes`` our segmentation of the input frames alone (("frames", descriptor)); the splices are searched
-    once for all (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
+    segmented by ``segment_states`` in each of ``views`` (named ("model{i}", ``view_name``)), and with
+    ``cfg.frames_votes`` our segmentation of the input frames alone (("frames", ``view_name``)); the splices are
+    searched once for all (``splices_T``, from ``states_splices``, saves that when the caller has them)."""
     embs = list(embeddings)
     if not embs:
         raise ValueError("segment_ensemble needs at least one embedding")
@@ -142,7 +157,7 @@ def voters(
             for i, e in enumerate(embs)
         ]
         labels = [labs[i] for i in range(len(vs)) for labs in per_model]
-    return [(m, v.segment_stats) for v in vs for m in members], labels, found
+    return [(m, view_name(v)) for v in vs for m in members], labels, found
 
 
 def segment_ensemble(
