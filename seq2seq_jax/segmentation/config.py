@@ -57,7 +57,8 @@ class SegmentConfig:
     motion_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with segment_stats
     # "motion" (average linkage): where a segment sits and how it moves both vote (consensus.segment_ensemble)
     chamfer_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with linkage
-    # "chamfer" (the pieces clustered by how near their samples lie): a third view (consensus.views)
+    # "chamfer" (the pieces clustered by how near their samples lie): a third view (consensus.views; none where
+    # linkage is "chamfer" already)
     motion_features: str = "clustering"  # what segment_stats "motion" describes: the clustering's features (as
     # the other descriptors), or "frames": the input frames' PCA features alone (how the body moves, whatever
     # the model's states do)
@@ -97,11 +98,6 @@ class SegmentConfig:
             raise ValueError(
                 f"linkage {self.linkage!r} clusters the segments' samples; use segment_stats 'mean' (got "
                 f"{self.segment_stats!r}) or linkage 'average'"
-            )
-        if self.chamfer_votes and self.linkage == "chamfer":
-            raise ValueError(
-                "chamfer_votes adds a view with linkage 'chamfer', which is already this segmentation's; use another "
-                "linkage or chamfer_votes=False"
             )
         if self.min_segments_over_k < 0:
             raise ValueError(f"min_segments_over_k must be >= 0 (0: the elbow alone), got {self.min_segments_over_k}")

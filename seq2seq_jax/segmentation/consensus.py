@@ -97,8 +97,8 @@ def median_index(labels_list) -> int:
 def views(cfg: SegmentConfig) -> list[SegmentConfig]:
     """The segmentations of each model that vote in the consensus: cfg's, with ``cfg.motion_votes`` the same
     change points' segments clustered by how they move (``segment_stats="motion"``, average linkage), and with
-    ``cfg.chamfer_votes`` by how near their samples lie (``linkage="chamfer"``); method "cpd" only, the other methods
-    have no segments."""
+    ``cfg.chamfer_votes`` by how near their samples lie (``linkage="chamfer"``, unless cfg's is that already); method
+    "cpd" only, the other methods have no segments."""
     if cfg.method != "cpd":
         return [cfg]
     out = [cfg]
@@ -106,7 +106,7 @@ def views(cfg: SegmentConfig) -> list[SegmentConfig]:
         out.append(
             dataclasses.replace(cfg, linkage="average", segment_stats="motion", motion_votes=False, chamfer_votes=False)
         )
-    if cfg.chamfer_votes:
+    if cfg.chamfer_votes and cfg.linkage != "chamfer":
         out.append(
             dataclasses.replace(cfg, linkage="chamfer", segment_stats="mean", motion_votes=False, chamfer_votes=False)
         )
