@@ -56,7 +56,7 @@ from seq2seq_jax.segmentation.changepoints import (
     labels_from_cuts,
 )
 from seq2seq_jax.segmentation.clustering import cluster_segments
-from seq2seq_jax.segmentation.config import SEGMENT_STATS, SegmentConfig
+from seq2seq_jax.segmentation.config import SAMPLE_LINKAGES, SEGMENT_STATS, SegmentConfig
 from seq2seq_jax.segmentation.consensus import consensus, median_index, segment_ensemble, view_name, views, voters
 from seq2seq_jax.segmentation.segment import (
     cluster_pieces,
@@ -116,8 +116,8 @@ def offsets(cuts_N, windows) -> list[int]:
 
 
 def _linkage(cfg: SegmentConfig, stats: str) -> str:
-    """cfg's linkage, or average linkage for the spread descriptors when cfg's works on segment means only."""
-    return "average" if cfg.linkage in ("ward_whitened", "chamfer") and stats != "mean" else cfg.linkage
+    """cfg's linkage, or average linkage for the spread descriptors when cfg's clusters the samples themselves."""
+    return "average" if cfg.linkage in SAMPLE_LINKAGES and stats != "mean" else cfg.linkage
 
 
 def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: SegmentConfig) -> dict:

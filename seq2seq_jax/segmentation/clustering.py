@@ -101,21 +101,20 @@ def chamfer_linkage(f_NxC, seg_N, k: int, chunk: int = 1024) -> np.ndarray:
     if len(ids) <= k:
         return idx
     f = np.asarray(f_NxC, np.float64)
-    members = [np.flatnonzero(idx == j) for j in range(len(ids))]
-    near = np.empty((len(f), len(ids)))  # near[n, j]: sample n's distance to the nearest sample of segment j
-    for j, mj in enumerate(members):
-        for a in range(0, len(f), chunk):
-            near[a : a + chunk, j] = cdist(f[a : a + chunk], f[mj]).min(1)
     groups = [[j] for j in range(len(ids))]
+    samples = [np.flatnonzero(idx == j) for j in range(len(ids))]  # each group's samples
+    near = []  # near[g][n]: sample n's distance to the nearest sample of group g
+    for s in samples:
+        near.append(np.concatenate([cdist(f[a : a + chunk], f[s]).min(1) for a in range(0, len(f), chunk)]))
 
-    def apart(g, h):
-        samples_g, samples_h = np.concatenate([members[j] for j in g]), np.concatenate([members[j] for j in h])
-        return 0.5 * (near[np.ix_(samples_g, h)].min(1).mean() + near[np.ix_(samples_h, g)].min(1).mean())
+    def apart(a, b):
+        return 0.5 * (near[b][samples[a]].mean() + near[a][samples[b]].mean())
 
     while len(groups) > k:
-        pairs = [(apart(groups[a], groups[b]), a, b) for a in range(len(groups)) for b in range(a + 1, len(groups))]
-        _, a, b = min(pairs)
+        _, a, b = min((apart(a, b), a, b) for a in range(len(groups)) for b in range(a + 1, len(groups)))
         groups[a] += groups.pop(b)
+        samples[a] = np.concatenate([samples[a], samples.pop(b)])
+        near[a] = np.minimum(near[a], near.pop(b))  # the nearest sample of the union is the nearer of the two
     label_of = np.empty(len(ids), np.int64)
     for c, g in enumerate(groups):
         label_of[g] = c

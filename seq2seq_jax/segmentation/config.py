@@ -11,6 +11,7 @@ RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
 SEGMENT_STATS = ("mean", "std", "mean_std", "motion")  # SegmentConfig.segment_stats
 MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of this standard deviation, seconds
 LINKAGES = ("average", "ward", "ward_whitened", "chamfer")  # SegmentConfig.linkage
+SAMPLE_LINKAGES = ("ward_whitened", "chamfer")  # the linkages that cluster the segments' samples, not a descriptor
 MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features
 CONSENSUS = ("coassociation", "median")  # SegmentConfig.consensus
 COUNT_RULES = ("elbow", "class_elbow")  # SegmentConfig.count_rule
@@ -94,7 +95,7 @@ class SegmentConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
-        if self.linkage in ("ward_whitened", "chamfer") and self.segment_stats != "mean":
+        if self.linkage in SAMPLE_LINKAGES and self.segment_stats != "mean":
             raise ValueError(
                 f"linkage {self.linkage!r} clusters the segments' samples; use segment_stats 'mean' (got "
                 f"{self.segment_stats!r}) or linkage 'average'"
