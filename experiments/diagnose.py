@@ -22,7 +22,8 @@ or draws of:
 - pipeline: the segmentation (Hungarian, ARI, boundary F1);
 - cuts + true labels: our change points with each piece labelled by its majority true class (the cuts' ceiling);
 - true cuts + clustering: the true segments clustered into k by each segment descriptor (the clustering's
-  ceiling), mean / std / mean_std / motion;
+  ceiling), mean / std / mean_std / motion of the first model's states, spectrum of the input frames (the only
+  descriptor of the frames, ``segment_stats="spectrum"``);
 - our cuts + clustering: our change points' pieces clustered by each descriptor (the preset's is the pipeline);
 - spurious and missed change points (between two pieces of one majority true class; true boundaries' tolerance
   windows no change point is matched to), the preset's clustering of the pieces left without the spurious ones,

@@ -141,7 +141,10 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
     truth_pieces = labels_from_cuts(len(f), np.flatnonzero(np.diff(true_T)) + 1)
     # the pipeline's own pieces clustered by every descriptor (one change-point search for all); cfg's is the pipeline
     cpd = dataclasses.replace(cfg, method="cpd")
-    own = segment_embedding(x, k, fps, cpd, frames_TxD=fr, clusterings=[(_linkage(cfg, s), s) for s in SEGMENT_STATS])
+    every = [(_linkage(cfg, s), s, "input" if s == "spectrum" else "clustering") for s in SEGMENT_STATS]
+    # the frames go in for "spectrum" (it describes them); alone (frames_weight 0) they are searched for no splices
+    splices = None if fr is not None else []
+    own = segment_embedding(x, k, fps, cpd, frames_TxD=frames, splices_N=splices, clusterings=every)
     if cfg.method == "cpd":
         pipeline = own[SEGMENT_STATS.index(cfg.segment_stats)]
     else:
@@ -153,7 +156,14 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
             s: metrics.all_metrics(
                 true_T,
                 cluster_segments(
-                    f_cluster, truth_pieces, k, _linkage(cfg, s), s, motion_sigma(fps, 1), cfg.whiten_shrink
+                    frames if s == "spectrum" else f_cluster,
+                    truth_pieces,
+                    k,
+                    _linkage(cfg, s),
+                    s,
+                    motion_sigma(fps, 1),
+                    cfg.whiten_shrink,
+                    rate=fps,
                 ),
                 windows,
             )
@@ -167,15 +177,18 @@ def decompose(states_TxH, frames_TxD, true_T, k: int, fps: float, windows, cfg: 
         "cut_offsets_s": [o / fps for o in offsets(cuts_N, windows)],
         "cuts_without_spurious": metrics.all_metrics(
             true_T,
-            cluster_pieces(f_cluster, kept, k, fps, step, [clustering_of(cfg)], whiten_shrink=cfg.whiten_shrink)[0],
+            cluster_pieces(
+                f_cluster, kept, k, fps, step, [clustering_of(cfg)], whiten_shrink=cfg.whiten_shrink, f_input_TxD=frames
+            )[0],
             windows,
         ),
     }
     if states_TxH is not None:  # the same search in the frames alone; its pieces clustered as the pipeline's are
         fcuts = search_cuts(feature_sets(frames, dataclasses.replace(cfg, frames_weight=0.0))[0], k, fps, cfg)
         fpieces = np.repeat(labels_from_cuts(-(-len(f) // step), fcuts), step)[: len(f)]
-        every = [(_linkage(cfg, s), s) for s in SEGMENT_STATS]
-        labs = cluster_pieces(f_cluster, fcuts, k, fps, step, every, whiten_shrink=cfg.whiten_shrink)
+        labs = cluster_pieces(
+            f_cluster, fcuts, k, fps, step, every, whiten_shrink=cfg.whiten_shrink, f_input_TxD=frames
+        )
         out["frames_cuts"] = len(fcuts)
         near = min_size * step  # two change points nearer than the shortest segment mark one change
         out["spurious_also_in_frames"] = sum(any(abs(c - t * step) < near for t in fcuts) for c in wrong)

@@ -135,6 +135,14 @@ SEGMENT_FLAGS = (
         "consensus",
     ),
     (
+        ("--spectrum_votes",),
+        "segment",
+        "spectrum_votes",
+        _yes_no,
+        "yes/no: each model's segments clustered by the rhythm of the input frames in them (segment_stats "
+        "'spectrum') also vote in the consensus",
+    ),
+    (
         ("--motion_features",),
         "segment",
         "motion_features",

@@ -138,6 +138,14 @@ SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_sh
         chamfer_votes=True,
     )
 )
+# The default with a fourth view: each model's pieces also clustered by the log band power of the input frames in them
+# (SegmentConfig.spectrum_votes)
+SEGMENTATIONS[
+    "cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow_chamfervotes_spectrumvotes"
+] = dataclasses.replace(
+    SEGMENTATIONS["cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow_chamfervotes"],
+    spectrum_votes=True,
+)
 KEYS = ("acc_hungarian", "acc_first", "ari", "boundary_f1")
 # The configs added with ensembles are scored under the whitened-Ward segmentations and the plain-Ward variant of the
 # default only (the others lost to them on every model config above; an ensemble is segmented once per model and

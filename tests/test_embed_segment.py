@@ -404,7 +404,7 @@ def test_whiten_shrink_keeps_an_action_done_in_two_places_whole(monkeypatch):
     # the setting reaches the clustering of the pipeline's pieces
     seen = []
     real = segmentation.segment.cluster_segments
-    monkeypatch.setattr(segmentation.segment, "cluster_segments", lambda *a: seen.append(a[6]) or real(*a))
+    monkeypatch.setattr(segmentation.segment, "cluster_segments", lambda *a, **kw: seen.append(a[6]) or real(*a, **kw))
     cfg = segmentation.SegmentConfig(linkage="ward_whitened", whiten_shrink=0.5)
     segmentation.segment_embedding(x, 3, 30.0, cfg)
     assert seen == [0.5]
@@ -735,3 +735,77 @@ def test_chamfer_keeps_a_recording_of_recurring_motions_whole_where_its_pieces_m
         segmentation.cluster_segments(x, seg, 3, "chamfer", "motion", motion_sigma=2.0)
     with pytest.raises(ValueError, match="segment_stats 'mean'"):
         segmentation.SegmentConfig(linkage="chamfer", segment_stats="std")
+
+
+def _rhythms(rng, fps=30.0):
+    """Five pieces of 3 s, all swinging two channels about the same posture with the same spread, at 1 Hz (pieces 0,
+    2, 4) or at 2.5 Hz (pieces 1, 3), the second channel of piece 2 three times larger (one action done bigger)."""
+    t = np.arange(int(3 * fps)) / fps
+    pieces = []
+    for i, hz in enumerate((1.0, 2.5, 1.0, 2.5, 1.0)):
+        x = np.stack([np.sin(2 * np.pi * hz * t + i), np.cos(2 * np.pi * hz * t + i)], 1)
+        if i == 2:
+            x[:, 1] *= 3.0
+        pieces.append(x + rng.normal(0, 0.05, x.shape))
+    return np.concatenate(pieces), np.repeat([0, 1, 0, 1, 0], len(t)), np.repeat(np.arange(5), len(t))
+
+
+def test_spectrum_tells_motions_apart_by_their_rhythm_where_their_spread_is_alike():
+    """Swings at 1 Hz and at 2.5 Hz about one posture with one spread: the pieces' spread ("std", "motion") cannot
+    tell them apart, each channel's log band power can, also where one piece of the slow swing moves bigger."""
+    from seq2seq_jax.segmentation import clustering
+
+    rng = np.random.default_rng(0)
+    x, true, seg = _rhythms(rng)
+    spec = segmentation.cluster_segments(x, seg, 2, "average", "spectrum", rate=30.0)
+    assert metrics.accuracy_hungarian(true, spec) == 1.0
+    assert metrics.accuracy_hungarian(true, segmentation.cluster_segments(x, seg, 2, "average", "std")) < 1.0
+    # band-major rows: the 1 Hz swing's power lies in the 0.7-1.4 Hz band, the 2.5 Hz swing's in 1.4-2.8 Hz
+    slow, fast = clustering.band_power(x[seg == 0], 30.0), clustering.band_power(x[seg == 1], 30.0)
+    assert slow.shape == (2 * len(segmentation.config.SPECTRUM_BANDS_HZ),)
+    assert slow[2:4].min() > slow[4:6].max() and fast[4:6].min() > fast[2:4].max()
+    # a piece shorter than the Welch window is taken whole
+    assert np.isfinite(clustering.band_power(x[:20], 30.0)).all()
+    with pytest.raises(ValueError, match="sampling rate"):
+        segmentation.segment_descriptors(x, seg, "spectrum")
+
+
+def test_spectrum_votes_add_a_view_of_the_input_frames_on_the_same_change_points():
+    """With spectrum_votes each model's pieces are also clustered by the band power of the input frames in them
+    (named "spectrum" among the voters): with the motion and chamfer views, four views of three models and the
+    frames make sixteen voters. The view describes the input frames, whatever the embedding: its labels are a
+    segmentation with segment_stats "spectrum" alone, and that needs the frames."""
+    import sys
+
+    from seq2seq_jax import embed
+
+    consensus = sys.modules["seq2seq_jax.segmentation.consensus"]
+    cfg = segmentation.SegmentConfig(
+        linkage="ward_whitened", motion_votes=True, chamfer_votes=True, spectrum_votes=True, frames_votes=True
+    )
+    vs = consensus.views(cfg)
+    assert [consensus.view_name(v) for v in vs] == ["mean", "motion", "chamfer", "spectrum"]
+    assert not any(v.spectrum_votes for v in vs[1:]) and vs[3].linkage == "average"
+    assert len(consensus.views(dataclasses.replace(cfg, segment_stats="spectrum", linkage="average"))) == 3
+    rng = np.random.default_rng(1)
+    x, _, _ = _rhythms(rng)
+    embs = [
+        embed.Embedding(rng.normal(0, 1, (len(x), 4)), np.zeros(len(x)), np.ones(len(x), bool), None, None, None)
+        for _ in range(3)
+    ]
+    names, labels, _ = consensus.voters(embs, 2, 30.0, cfg, frames_TxD=x)
+    assert len(labels) == 16 and len(set(names)) == 16 and ("frames", "spectrum") in names
+    one = dataclasses.replace(
+        cfg,
+        motion_votes=False,
+        chamfer_votes=False,
+        spectrum_votes=False,
+        frames_votes=False,
+        linkage="average",
+        segment_stats="spectrum",
+    )
+    np.testing.assert_array_equal(
+        labels[names.index(("model0", "spectrum"))], segmentation.segment_states(embs[0], 2, 30.0, one, frames_TxD=x)
+    )
+    with pytest.raises(ValueError, match="needs the input frames"):
+        segmentation.segment_states(embs[0], 2, 30.0, one)

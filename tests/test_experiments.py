@@ -570,7 +570,7 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     c = item["curves"]  # the numbers: each elbow, and the preset places at least both (and k + 1 = 6)
     assert c["true"] == 5 and c["placed"] >= max(c["kernel_elbow"], c["class_elbow"], 6)
     assert len(c["kernel"]) - len(c["classes"]) == 4 and c["class_elbow"] >= 4
-    stats = {"mean", "std", "mean_std", "motion"}
+    stats = {"mean", "std", "mean_std", "motion", "spectrum"}
     assert 0 < item["ours"]["cuts_true_labels"]["ari"] <= 1 and set(item["frames"]["true_cuts_clustered"]) == stats
     assert set(item["ours"]["cuts_clustered"]) == stats  # our own cuts, each descriptor
     assert set(item["ours"]["frames_cuts_clustered"]) == stats and item["ours"]["frames_cuts"] >= 1  # the frames' cuts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2seq_jax.segmentation.config import LINKAGES, SEGMENT_STATS
+from seq2seq_jax.segmentation.config import LINKAGES, SEGMENT_STATS, SPECTRUM_BANDS_HZ, SPECTRUM_S
 
 
 def local_spread(f_NxC, sigma: float) -> np.ndarray:
@@ -16,12 +16,36 @@ def local_spread(f_NxC, sigma: float) -> np.ndarray:
     return np.sqrt(np.maximum(gaussian_filter1d(f * f, sigma, axis=0, mode="nearest") - m * m, 0.0))
 
 
-def segment_descriptors(f_NxC, seg_N, stats: str = "mean", motion_sigma: float = 0.0) -> np.ndarray:
+def band_power(x_NxC, rate: float) -> np.ndarray:
+    """log(power + 1e-6) of every feature in each band of ``SPECTRUM_BANDS_HZ`` (band-major: the first band's C
+    values, then the next's), by Welch's method over windows of ``SPECTRUM_S`` seconds (the whole of x where it
+    is shorter; x sampled at ``rate`` per second). A band that falls between the frequencies a short x resolves
+    takes the nearest one. The log makes every channel count by how its power compares, not by its variance,
+    so that a small joint's rhythm weighs as much as the root's."""
+    from scipy.signal import welch
+
+    x = np.asarray(x_NxC, np.float64)
+    if len(x) < 2:
+        raise ValueError(f"a band power needs at least 2 samples, got {len(x)}")
+    freq, power = welch(x, rate, nperseg=min(len(x), max(2, int(round(SPECTRUM_S * rate)))), axis=0)
+    rows = []
+    for lo, hi in SPECTRUM_BANDS_HZ:
+        inside = (freq >= lo) & (freq < hi)
+        rows.append(power[inside].mean(0) if inside.any() else power[np.argmin(np.abs(freq - (lo + hi) / 2))])
+    return np.log(np.concatenate(rows) + 1e-6)
+
+
+def segment_descriptors(f_NxC, seg_N, stats: str = "mean", motion_sigma: float = 0.0, rate: float = 0.0) -> np.ndarray:
     """One row per segment (in the order of ``np.unique(seg_N)``): its mean ("mean"), its per-feature
-    standard deviation ("std"), both side by side ("mean_std"), or the mean of each feature's ``local_spread``
-    over ``motion_sigma`` samples ("motion")."""
+    standard deviation ("std"), both side by side ("mean_std"), the mean of each feature's ``local_spread``
+    over ``motion_sigma`` samples ("motion"), or each feature's ``band_power`` (``rate``: samples per second;
+    "spectrum")."""
     if stats not in SEGMENT_STATS:
         raise ValueError(f"unknown segment_stats {stats!r}; use one of {SEGMENT_STATS}")
+    if stats == "spectrum":
+        if rate <= 0:
+            raise ValueError(f"segment_stats 'spectrum' needs the sampling rate (rate > 0 per second), got {rate}")
+        return np.stack([band_power(f_NxC[seg_N == i], rate) for i in np.unique(seg_N)])
     if stats == "motion":
         if motion_sigma <= 0:
             raise ValueError(f"segment_stats 'motion' needs motion_sigma > 0 samples, got {motion_sigma}")
@@ -129,11 +153,13 @@ def cluster_segments(
     stats: str = "mean",
     motion_sigma: float = 0.0,
     whiten_shrink: float = 0.0,
+    rate: float = 0.0,
 ) -> np.ndarray:
-    """Agglomerative clustering of segment descriptors (``segment_descriptors``) into k classes; returns a class
-    per sample. Ward, or average linkage: on cosine distance for descriptors with the mean (a posture is a
-    direction in feature space), on Euclidean distance for "std" and "motion" (how much a segment moves matters,
-    not only which features move: walking and running move the same joints, running more). "ward_whitened":
+    """Agglomerative clustering of segment descriptors (``segment_descriptors``; ``rate``: the samples per second,
+    for "spectrum") into k classes; returns a class per sample. Ward, or average linkage: on cosine distance for
+    descriptors with the mean (a posture is a direction in feature space), on Euclidean distance for "std",
+    "motion" and "spectrum" (how much a segment moves matters, not only which features move: walking and running
+    move the same joints, running more). "ward_whitened":
     ``whitened_ward`` of the samples themselves (segment means only), whitened part of the way by
     ``whiten_shrink``. "chamfer": ``chamfer_linkage`` of the samples themselves (the segments' own samples, not a
     descriptor)."""
@@ -150,14 +176,14 @@ def cluster_segments(
             raise ValueError(f"linkage 'chamfer' clusters the segments' samples; segment_stats {stats!r} needs another")
         return chamfer_linkage(f_NxC, seg_N, k)
     ids = np.unique(seg_N)
-    desc = segment_descriptors(f_NxC, seg_N, stats, motion_sigma)
+    desc = segment_descriptors(f_NxC, seg_N, stats, motion_sigma, rate)
     if len(ids) <= k:
         return seg_N.copy()
     if linkage == "ward":
         model = AgglomerativeClustering(n_clusters=k, linkage="ward")
     else:
         model = AgglomerativeClustering(
-            n_clusters=k, linkage="average", metric="euclidean" if stats in ("std", "motion") else "cosine"
+            n_clusters=k, linkage="average", metric="euclidean" if stats in ("std", "motion", "spectrum") else "cosine"
         )
     lab = model.fit_predict(desc)
     return lab[np.searchsorted(ids, seg_N)]

@@ -8,8 +8,13 @@ from seq2seq_jax.config import real_numbers, whole_numbers
 
 METHODS = ("cpd", "kmeans", "agglomerative")  # SegmentConfig.method
 RECORDING_MODES = ("cpd", "none")  # SegmentConfig.within_recordings
-SEGMENT_STATS = ("mean", "std", "mean_std", "motion")  # SegmentConfig.segment_stats
+SEGMENT_STATS = ("mean", "std", "mean_std", "motion", "spectrum")  # SegmentConfig.segment_stats
 MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of this standard deviation, seconds
+# "spectrum": each input channel's power in these bands (Hz; from a slow sway to a fast shake, an octave each but
+# the lowest), estimated by Welch's method over SPECTRUM_S-second windows (the whole segment where it is shorter), on
+# a log scale
+SPECTRUM_BANDS_HZ = ((0.2, 0.7), (0.7, 1.4), (1.4, 2.8), (2.8, 5.6))
+SPECTRUM_S = 2.0
 LINKAGES = ("average", "ward", "ward_whitened", "chamfer")  # SegmentConfig.linkage
 SAMPLE_LINKAGES = ("ward_whitened", "chamfer")  # the linkages that cluster the segments' samples, not a descriptor
 MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features
@@ -35,9 +40,11 @@ class SegmentConfig:
     # clustering.chamfer_linkage)
     whiten_shrink: float = 0.0  # "ward_whitened": how much of the pooled within-segment covariance is replaced
     # by its mean variance before whitening (0: whiten fully, 1: not at all; clustering.whitened_ward)
-    segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves), "mean_std", or
+    segment_stats: str = "mean"  # segment descriptor: "mean" (where it sits), "std" (how it moves), "mean_std",
     # "motion" (the mean over the segment of each feature's local spread, MOTION_S: how it moves, not counting the
-    # change of posture at a segment's ends, which inflates "std" where a cut lands a little off)
+    # change of posture at a segment's ends, which inflates "std" where a cut lands a little off), or "spectrum"
+    # (the log power of every input frame channel in SPECTRUM_BANDS_HZ: at which rhythm each part of the body
+    # moves; it describes the input frames, not the embedding, and needs them)
     frames_weight: float = 0.5  # weight of the input frames' PCA features beside the states' (0: states only);
     # each block is scaled to unit RMS norm first
     splice_share: float = 0.6  # a splice: a frame-to-frame jump over 10x its channel's typical change in at least
@@ -60,6 +67,8 @@ class SegmentConfig:
     chamfer_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with linkage
     # "chamfer" (the pieces clustered by how near their samples lie): a third view (consensus.views; none where
     # linkage is "chamfer" already)
+    spectrum_votes: bool = False  # an ensemble's consensus also takes each model's segmentation with segment_stats
+    # "spectrum" (its pieces clustered by the rhythm of the input frames in them; consensus.views)
     motion_features: str = "clustering"  # what segment_stats "motion" describes: the clustering's features (as
     # the other descriptors), or "frames": the input frames' PCA features alone (how the body moves, whatever
     # the model's states do)

@@ -97,20 +97,24 @@ def median_index(labels_list) -> int:
 def views(cfg: SegmentConfig) -> list[SegmentConfig]:
     """The segmentations of each model that vote in the consensus: cfg's, with ``cfg.motion_votes`` the same
     change points' segments clustered by how they move (``segment_stats="motion"``, average linkage), and with
-    ``cfg.chamfer_votes`` by how near their samples lie (``linkage="chamfer"``, unless cfg's is that already); method
-    "cpd" only, the other methods have no segments."""
+    ``cfg.chamfer_votes`` by how near their samples lie (``linkage="chamfer"``, unless cfg's is that already), and
+    with ``cfg.spectrum_votes`` by the rhythm of the input frames in them (``segment_stats="spectrum"``, average
+    linkage, unless cfg's is that already); method "cpd" only, the other methods have no segments."""
     if cfg.method != "cpd":
         return [cfg]
     out = [cfg]
     if cfg.motion_votes:
-        out.append(
-            dataclasses.replace(cfg, linkage="average", segment_stats="motion", motion_votes=False, chamfer_votes=False)
-        )
+        out.append(_view(cfg, linkage="average", segment_stats="motion"))
     if cfg.chamfer_votes and cfg.linkage != "chamfer":
-        out.append(
-            dataclasses.replace(cfg, linkage="chamfer", segment_stats="mean", motion_votes=False, chamfer_votes=False)
-        )
+        out.append(_view(cfg, linkage="chamfer", segment_stats="mean"))
+    if cfg.spectrum_votes and cfg.segment_stats != "spectrum":
+        out.append(_view(cfg, linkage="average", segment_stats="spectrum"))
     return out
+
+
+def _view(cfg: SegmentConfig, **clustering) -> SegmentConfig:
+    """cfg with another clustering of its pieces, voting in no further views itself."""
+    return dataclasses.replace(cfg, motion_votes=False, chamfer_votes=False, spectrum_votes=False, **clustering)
 
 
 def view_name(v: SegmentConfig) -> str:

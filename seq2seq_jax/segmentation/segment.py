@@ -110,28 +110,41 @@ def count_classes(k: int, cfg: SegmentConfig = SegmentConfig()) -> int | None:
 
 
 def cluster_pieces(
-    f_cluster_TxF, cuts, k: int, fps: float, step: int, clusterings, f_frames_TxF=None, whiten_shrink: float = 0.0
+    f_cluster_TxF,
+    cuts,
+    k: int,
+    fps: float,
+    step: int,
+    clusterings,
+    f_frames_TxF=None,
+    whiten_shrink: float = 0.0,
+    f_input_TxD=None,
 ) -> list:
     """The pieces between ``cuts`` (sub-sampled samples, ``cpd_grid``'s ``step``) clustered into k classes by the
     sub-sampled features, once for each (linkage, segment_stats[, source]) of ``clusterings``: a label per frame
-    for each. Source "clustering" (the default) clusters ``f_cluster_TxF``, "frames" ``f_frames_TxF``;
+    for each. Source "clustering" (the default) clusters ``f_cluster_TxF``, "frames" ``f_frames_TxF`` (the input
+    frames' PCA features), "input" ``f_input_TxD`` (the input frames as they are: segment_stats "spectrum");
     ``whiten_shrink``: ``SegmentConfig.whiten_shrink`` of linkage "ward_whitened"."""
     n = len(f_cluster_TxF)
     seg = labels_from_cuts(-(-n // step), cuts)
+    given = {"clustering": f_cluster_TxF, "frames": f_frames_TxF, "input": f_input_TxD}
     out = []
     for link, stats, *source in clusterings:
-        f = f_frames_TxF if source and source[0] == "frames" else f_cluster_TxF
+        f = given[source[0] if source else "clustering"]
         if f is None:
             raise ValueError(
-                "motion_features 'frames' needs the input frames (frames_TxD); pass them or use 'clustering'"
+                f"segment_stats {stats!r} of the {source[0]!r} features needs the input frames (frames_TxD); pass "
+                "them, or use another segment_stats (or motion_features 'clustering')"
             )
-        lab = cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step), whiten_shrink)
+        lab = cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step), whiten_shrink, rate=fps / step)
         out.append(np.repeat(lab, step)[:n])
     return out
 
 
 def clustering_of(cfg: SegmentConfig) -> tuple[str, str, str]:
     """(linkage, segment_stats, source of the features) of ``cfg``'s clustering of segments (``cluster_pieces``)."""
+    if cfg.segment_stats == "spectrum":
+        return cfg.linkage, cfg.segment_stats, "input"
     source = cfg.motion_features if cfg.segment_stats == "motion" else "clustering"
     return cfg.linkage, cfg.segment_stats, source
 
@@ -185,7 +198,7 @@ def segment_embedding(
         f_frames = None
         if frames_TxD is not None and any(c[2:] == ("frames",) for c in todo):
             f_frames = _pca_features(np.asarray(frames_TxD, np.float64), cfg)
-        labs = cluster_pieces(f_cluster, cuts, k, fps, step, todo, f_frames, cfg.whiten_shrink)
+        labs = cluster_pieces(f_cluster, cuts, k, fps, step, todo, f_frames, cfg.whiten_shrink, frames_TxD)
         return labs if clusterings else labs[0]
     if clusterings:
         raise ValueError(f"clusterings of segments need method 'cpd', not {cfg.method!r}")
