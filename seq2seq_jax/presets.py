@@ -6,10 +6,11 @@ scores: docs/method.md and docs/results/.
 
 - ``paper``: the paper's configuration (hidden 1024, Adam 1e-4, 10,000 steps), with our segmentation.
 - ``subject86``: the default of ``experiments/subject86.py`` (continuous motion capture, only k given): an ensemble
-  of three models (25 frames in, 25 predicted) trained together (500 steps each), each segmented three times
+  of three models (25 frames in, 25 predicted) trained together (500 steps each), each segmented four times
   (change points at the elbow of the kernel cost or of k classes' cost, whichever places more; segments clustered
-  by where they sit, by Ward's method whitened half of the way, by how they move, and by how near their samples
-  lie), the frames' own segmentation one more voter, then the median consensus of the twelve.
+  by where they sit, by Ward's method whitened half of the way, by how they move, by how near their samples lie,
+  and by the rhythm of the input frames in them), the frames' own segmentation one more voter, then the median
+  consensus of the sixteen.
 - ``mocap``: the same settings for your own motion-capture recordings (API and command line).
 - ``concat_cmu``: case (i), clips of one action each joined end to end (cut at the joins, clustered by spread);
   one model of 1,000 steps.
@@ -62,6 +63,7 @@ SUBJECT86 = Preset(
         frames_in_clustering=False,
         motion_votes=True,
         chamfer_votes=True,
+        spectrum_votes=True,
         frames_votes=True,
         consensus="median",
     ),

@@ -516,10 +516,10 @@ def test_leave_one_trial_out_scores_what_choosing_on_the_other_trials_gives():
 
 
 def test_the_presets_are_the_study_procedure_that_validated_them():
-    """The subject86 / mocap presets are the study's h256_it500_x3_src25 with the median-of-twelve segmentation,
-    whitened half of the way, the number of change points also at least the class elbow, the chamfer votes (the rows
-    of docs/study.jsonl and the checks of docs/results/chamfer_votes.md were made with them); the stored rows' other
-    configs keep the 50-frame encoder they were trained with, whatever the presets say."""
+    """The subject86 / mocap presets are the study's h256_it500_x3_src25 with the median-of-sixteen segmentation,
+    whitened half of the way, the number of change points also at least the class elbow, the chamfer and spectrum
+    votes (the rows of docs/study.jsonl and the checks of docs/results/spectrum_votes.md were made with them); the
+    stored rows' other configs keep the 50-frame encoder they were trained with, whatever the presets say."""
     from seq2seq_jax import presets, studies
 
     model, train = studies.CONFIGS["h256_it500_x3_src25"]
@@ -529,6 +529,7 @@ def test_the_presets_are_the_study_procedure_that_validated_them():
             p.segment
             == studies.SEGMENTATIONS[
                 "cpd_wward_states_frames0.5_smooth0.25_minseg2_motion_median_fv_shrink0.5_classelbow_chamfervotes"
+                "_spectrumvotes"
             ]
         )
     assert studies.CONFIGS["h256"][0].source == 50 and studies.CONFIGS["h256_it500_x3"][0].source == 50
@@ -558,8 +559,8 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     # --per_clip: trial 09's six true pieces by name and length, and the class each voter and the pipeline gives them
     printed, per_clip = printed.split("\ntrial 09 (")
     per_clip = per_clip.splitlines()
-    # a header, the twelve voters (three models and the frames, in three views) and the pipeline
-    assert "true pieces walking 8.5s, sitting 2.3s" in per_clip[0] and len(per_clip) == 14
+    # a header, the sixteen voters (three models and the frames, in four views) and the pipeline
+    assert "true pieces walking 8.5s, sitting 2.3s" in per_clip[0] and len(per_clip) == 18
     assert per_clip[-1].split()[0] == "pipeline" and len(per_clip[-1].split()) == 7
     rows = printed.strip().splitlines()
     assert rows[1].startswith("subject86 (1)") and "ours" in rows[1] and "frames" in rows[2] and "fcuts" in rows[3]
