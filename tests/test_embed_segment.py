@@ -809,3 +809,26 @@ def test_spectrum_votes_add_a_view_of_the_input_frames_on_the_same_change_points
     )
     with pytest.raises(ValueError, match="needs the input frames"):
         segmentation.segment_states(embs[0], 2, 30.0, one)
+
+
+def test_spectrum_of_a_long_recording_is_taken_on_a_grid_fine_enough_for_its_bands():
+    """A recording long enough that the change-point grid samples it at 3.3 per second (max_cpd_samples): the 2.5 Hz
+    swing would alias onto the 1 Hz one there, so the spectrum takes the input frames at 15 per second instead, and
+    tells the two apart still."""
+    from seq2seq_jax.segmentation import segment
+
+    fps, piece = 120.0, 1200  # 10-s pieces
+    t = np.arange(piece) / fps
+    x = np.concatenate(
+        [
+            np.stack([np.sin(2 * np.pi * hz * t + i), np.cos(2 * np.pi * hz * t + i)], 1)
+            for i, hz in enumerate((1.0, 2.5) * 3)
+        ]
+    )
+    cfg = segmentation.SegmentConfig(segment_stats="spectrum", max_cpd_samples=100, frames_weight=0.0)
+    step, _ = segment.cpd_grid(len(x), fps, cfg)
+    assert step == 72 and segment.spectrum_step(fps, step) == 8 and segment.spectrum_step(fps, 4) == 4
+    cuts = [c // step for c in range(piece, len(x), piece)]
+    lab = segment.cluster_pieces(x, cuts, 2, fps, step, [("average", "spectrum", "input")], f_input_TxD=x)[0]
+    middles = lab[piece // 2 :: piece]  # each piece's class (its ends lie on the coarse grid)
+    assert len(set(middles[0::2])) == len(set(middles[1::2])) == 1 and middles[0] != middles[1]

@@ -15,6 +15,7 @@ MOTION_S = 0.5  # "motion": the local spread is taken over a Gaussian window of 
 # a log scale
 SPECTRUM_BANDS_HZ = ((0.2, 0.7), (0.7, 1.4), (1.4, 2.8), (2.8, 5.6))
 SPECTRUM_S = 2.0
+SPECTRUM_MIN_RATE = 15.0  # samples per second at least, so that the top band lies below half the rate
 LINKAGES = ("average", "ward", "ward_whitened", "chamfer")  # SegmentConfig.linkage
 SAMPLE_LINKAGES = ("ward_whitened", "chamfer")  # the linkages that cluster the segments' samples, not a descriptor
 MOTION_FEATURES = ("clustering", "frames")  # SegmentConfig.motion_features

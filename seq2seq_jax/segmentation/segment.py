@@ -9,7 +9,7 @@ import numpy as np
 from seq2seq_jax import embed
 from seq2seq_jax.segmentation.changepoints import change_points, labels_from_cuts, smooth_in_time
 from seq2seq_jax.segmentation.clustering import cluster_segments, majority_filter
-from seq2seq_jax.segmentation.config import MOTION_S, SegmentConfig
+from seq2seq_jax.segmentation.config import MOTION_S, SPECTRUM_MIN_RATE, SegmentConfig
 from seq2seq_jax.segmentation.splices import config_splices
 
 
@@ -136,9 +136,23 @@ def cluster_pieces(
                 f"segment_stats {stats!r} of the {source[0]!r} features needs the input frames (frames_TxD); pass "
                 "them, or use another segment_stats (or motion_features 'clustering')"
             )
+        if stats == "spectrum" and spectrum_step(fps, step) < step:  # a grid too coarse for the bands: a finer one
+            fine = spectrum_step(fps, step)
+            pos = np.arange(-(-n // fine)) * fine  # the finer grid's frames
+            lab = cluster_segments(f[::fine], seg[pos // step], k, link, stats, rate=fps / fine)
+            out.append(np.repeat(lab, fine)[:n])
+            continue
         lab = cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step), whiten_shrink, rate=fps / step)
         out.append(np.repeat(lab, step)[:n])
     return out
+
+
+def spectrum_step(fps: float, step: int) -> int:
+    """The sub-sampling of the input frames that segment_stats "spectrum" describes: the change-point grid's ``step``,
+    or a finer one where that grid samples slower than ``SPECTRUM_MIN_RATE`` per second (recordings longer than
+    ``max_cpd_samples`` samples at ``target_fps``), so that every band of ``SPECTRUM_BANDS_HZ`` stays below half the
+    rate."""
+    return max(1, min(step, int(fps // SPECTRUM_MIN_RATE)))
 
 
 def clustering_of(cfg: SegmentConfig) -> tuple[str, str, str]:
