@@ -578,10 +578,10 @@ def test_diagnose_prints_the_decomposition_for_ours_and_the_frames(tmp_path, dat
     # the shipped checkpoints are ensembles: each view's models, their agreement and consensus, and the pipeline's
     assert rows[-2].startswith("subject86 (1)") and "ensemble" in rows[-2] and "most agreed view" in rows[-2]
     ens = item["ensemble"]
-    assert set(ens["views"]) == {"mean", "motion", "chamfer"} and ens["by_agreement"] in ens["views"]
+    assert set(ens["views"]) == {"mean", "motion", "chamfer", "spectrum"} and ens["by_agreement"] in ens["views"]
     assert all(len(v["models"]) == 3 and -1 <= v["agreement"] <= 1 for v in ens["views"].values())
-    # every voter of the preset's median consensus (three models and the frames, three views each), and its pick
-    assert len(ens["voters"]) == 12 and {ens["median_voter"], ens["best_voter"]} <= set(ens["voters"])
+    # every voter of the preset's median consensus (three models and the frames, four views each), and its pick
+    assert len(ens["voters"]) == 16 and {ens["median_voter"], ens["best_voter"]} <= set(ens["voters"])
     assert rows[-1].startswith("subject86 (1)") and "frames_motion" in rows[-1] and "the median's voter" in rows[-1]
 
 
