@@ -130,11 +130,12 @@ def cluster_pieces(
     given = {"clustering": f_cluster_TxF, "frames": f_frames_TxF, "input": f_input_TxD}
     out = []
     for link, stats, *source in clusterings:
-        f = given[source[0] if source else "clustering"]
+        src = source[0] if source else "clustering"
+        f = given[src]
         if f is None:
             raise ValueError(
-                f"segment_stats {stats!r} of the {source[0]!r} features needs the input frames (frames_TxD); pass "
-                "them, or use another segment_stats (or motion_features 'clustering')"
+                f"segment_stats {stats!r} of the {src!r} features needs the input frames (frames_TxD); pass them, or "
+                "use another segment_stats (or motion_features 'clustering')"
             )
         if stats == "spectrum" and spectrum_step(fps, step) < step:  # a grid too coarse for the bands: a finer one
             fine = spectrum_step(fps, step)
