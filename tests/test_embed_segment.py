@@ -768,6 +768,11 @@ def test_spectrum_tells_motions_apart_by_their_rhythm_where_their_spread_is_alik
     assert np.isfinite(clustering.band_power(x[:20], 30.0)).all()
     with pytest.raises(ValueError, match="sampling rate"):
         segmentation.segment_descriptors(x, seg, "spectrum")
+    # a segment of one sample (as a splice next to a recording's last frame leaves) is described with its neighbours
+    one = np.r_[seg[:-1], 5]
+    d = segmentation.segment_descriptors(x, one, "spectrum", rate=30.0)
+    assert d.shape == (6, 8) and np.isfinite(d).all()
+    np.testing.assert_allclose(d[5], clustering.band_power(x[-2:], 30.0))
 
 
 def test_spectrum_votes_add_a_view_of_the_input_frames_on_the_same_change_points():

@@ -39,13 +39,19 @@ def segment_descriptors(f_NxC, seg_N, stats: str = "mean", motion_sigma: float =
     """One row per segment (in the order of ``np.unique(seg_N)``): its mean ("mean"), its per-feature
     standard deviation ("std"), both side by side ("mean_std"), the mean of each feature's ``local_spread``
     over ``motion_sigma`` samples ("motion"), or each feature's ``band_power`` (``rate``: samples per second;
-    "spectrum")."""
+    "spectrum"; a segment of one sample is taken with its neighbours)."""
     if stats not in SEGMENT_STATS:
         raise ValueError(f"unknown segment_stats {stats!r}; use one of {SEGMENT_STATS}")
     if stats == "spectrum":
         if rate <= 0:
             raise ValueError(f"segment_stats 'spectrum' needs the sampling rate (rate > 0 per second), got {rate}")
-        return np.stack([band_power(f_NxC[seg_N == i], rate) for i in np.unique(seg_N)])
+        rows = []
+        for i in np.unique(seg_N):
+            at = np.flatnonzero(seg_N == i)
+            if len(at) < 2:  # one sample (a splice beside it): its neighbours lend it the second a spectrum needs
+                at = np.arange(max(0, at[0] - 1), min(len(seg_N), at[0] + 2))
+            rows.append(band_power(f_NxC[at], rate))
+        return np.stack(rows)
     if stats == "motion":
         if motion_sigma <= 0:
             raise ValueError(f"segment_stats 'motion' needs motion_sigma > 0 samples, got {motion_sigma}")
