@@ -137,14 +137,10 @@ def cluster_pieces(
                 f"segment_stats {stats!r} of the {src!r} features needs the input frames (frames_TxD); pass them, or "
                 "use another segment_stats (or motion_features 'clustering')"
             )
-        if stats == "spectrum" and spectrum_step(fps, step) < step:  # a grid too coarse for the bands: a finer one
-            fine = spectrum_step(fps, step)
-            pos = np.arange(-(-n // fine)) * fine  # the finer grid's frames
-            lab = cluster_segments(f[::fine], seg[pos // step], k, link, stats, rate=fps / fine)
-            out.append(np.repeat(lab, fine)[:n])
-            continue
-        lab = cluster_segments(f[::step], seg, k, link, stats, motion_sigma(fps, step), whiten_shrink, rate=fps / step)
-        out.append(np.repeat(lab, step)[:n])
+        at = spectrum_step(fps, step) if stats == "spectrum" else step  # the grid this clustering samples
+        pieces = seg[np.arange(-(-n // at)) * at // step]  # the pieces on it (seg itself where at is step)
+        lab = cluster_segments(f[::at], pieces, k, link, stats, motion_sigma(fps, at), whiten_shrink, rate=fps / at)
+        out.append(np.repeat(lab, at)[:n])
     return out
 
 
